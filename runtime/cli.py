@@ -1,0 +1,95 @@
+"""The ``yidi`` command.
+
+    yidi check [PATH…] [--format text|json]   check packages and manifests
+    yidi schema scenario|manifest             print a JSON Schema
+    yidi new ID [--dir scenarios]             scaffold a starter package
+
+Exit status: 0 when clean, 1 when mistakes were found, 2 on a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from runtime import __version__
+from runtime.checker import UsageError, check_paths
+from runtime.mistakes import report
+from runtime.schema import SCHEMA_DIR
+
+
+def _check(args: argparse.Namespace) -> int:
+    paths = [Path(p) for p in args.paths] or [Path("scenarios.yaml")]
+    try:
+        result = check_paths(paths)
+    except UsageError as exc:
+        print(f"yidi check: {exc}", file=sys.stderr)
+        return 2
+    if args.format == "json":
+        payload = {
+            "ok": result.ok,
+            "packages": sorted(result.packages),
+            "mistakes": [m.as_dict() for m in result.mistakes],
+        }
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+    elif result.mistakes:
+        print(report(result.mistakes))
+        count = len(result.mistakes)
+        print(f"{count} mistake{'s' if count != 1 else ''} found.", file=sys.stderr)
+    else:
+        names = ", ".join(sorted(result.packages)) or "no packages"
+        print(f"ok: {len(result.packages)} scenario package(s) ({names}), "
+              f"{len(result.manifests)} manifest(s)")
+    return 0 if result.ok else 1
+
+
+def _schema(args: argparse.Namespace) -> int:
+    sys.stdout.write((SCHEMA_DIR / f"{args.kind}.schema.json").read_text("utf-8"))
+    return 0
+
+
+def _new(args: argparse.Namespace) -> int:
+    from runtime.scaffold import ScaffoldError, scaffold
+
+    try:
+        folder = scaffold(args.id, Path(args.dir))
+    except ScaffoldError as exc:
+        print(f"yidi new: {exc}", file=sys.stderr)
+        return 2
+    print(f"created {folder}/ — edit scenario.yaml, then run: yidi check {folder}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="yidi", description="Yidi scenario platform")
+    p.add_argument("--version", action="version", version=f"yidi {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    check = sub.add_parser("check", help="check scenario packages and manifests")
+    check.add_argument("paths", nargs="*", metavar="PATH",
+                       help="package folders, folders of packages, or scenarios.yaml (default)")
+    check.add_argument("--format", choices=("text", "json"), default="text")
+    check.set_defaults(run=_check)
+
+    schema = sub.add_parser("schema", help="print the JSON Schema of scenario.yaml or scenarios.yaml")
+    schema.add_argument("kind", choices=("scenario", "manifest"))
+    schema.set_defaults(run=_schema)
+
+    new = sub.add_parser("new", help="scaffold a starter scenario package")
+    new.add_argument("id", help="the package id, lower snake_case")
+    new.add_argument("--dir", default="scenarios", help="where to create it (default scenarios/)")
+    new.set_defaults(run=_new)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    code: int = args.run(args)
+    return code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
