@@ -41,8 +41,10 @@ def _check(args: argparse.Namespace) -> int:
         print(f"{count} mistake{'s' if count != 1 else ''} found.", file=sys.stderr)
     else:
         names = ", ".join(sorted(result.packages)) or "no packages"
-        print(f"ok: {len(result.packages)} scenario package(s) ({names}), "
-              f"{len(result.manifests)} manifest(s)")
+        print(
+            f"ok: {len(result.packages)} scenario package(s) ({names}), "
+            f"{len(result.manifests)} manifest(s)"
+        )
     return 0 if result.ok else 1
 
 
@@ -69,12 +71,18 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     check = sub.add_parser("check", help="check scenario packages and manifests")
-    check.add_argument("paths", nargs="*", metavar="PATH",
-                       help="package folders, folders of packages, or scenarios.yaml (default)")
+    check.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="package folders, folders of packages, or scenarios.yaml (default)",
+    )
     check.add_argument("--format", choices=("text", "json"), default="text")
     check.set_defaults(run=_check)
 
-    schema = sub.add_parser("schema", help="print the JSON Schema of scenario.yaml or scenarios.yaml")
+    schema = sub.add_parser(
+        "schema", help="print the JSON Schema of scenario.yaml or scenarios.yaml"
+    )
     schema.add_argument("kind", choices=("scenario", "manifest"))
     schema.set_defaults(run=_schema)
 

@@ -27,7 +27,35 @@ def fill(data: Any, kind: str) -> Any:
     return _walk(kind, root, data)
 
 
+_RELEVANT: dict[int, bool] = {}
+
+
+def _relevant(kind: str, node: Mapping[str, Any]) -> bool:
+    """Whether anything below ``node`` has a default or a shorthand (cached by identity)."""
+    key = id(node)
+    if key in _RELEVANT:
+        return _RELEVANT[key]
+    _RELEVANT[key] = True  # assume so while recursing (schemas are recursive)
+    resolved = schemas.resolve(kind, node)
+    found = "x-shorthand" in resolved
+    subs: list[Any] = []
+    for name in ("anyOf", "oneOf", "allOf"):
+        subs += resolved.get(name, [])
+    subs += [sub["then"] for sub in resolved.get("allOf", []) if "then" in sub]
+    for prop in resolved.get("properties", {}).values():
+        found = found or "default" in schemas.resolve(kind, prop)
+        subs.append(prop)
+    for name in ("additionalProperties", "items"):
+        if isinstance(resolved.get(name), dict):
+            subs.append(resolved[name])
+    found = found or any(_relevant(kind, sub) for sub in subs if isinstance(sub, dict))
+    _RELEVANT[key] = found
+    return found
+
+
 def _walk(kind: str, node: Mapping[str, Any], value: Any) -> Any:
+    if not isinstance(value, dict | list | str) or not _relevant(kind, node):
+        return value
     node = schemas.resolve(kind, node)
     shorthand = node.get("x-shorthand")
     if (shorthand and not isinstance(value, dict)) or (shorthand and _is_label(kind, value)):
@@ -41,7 +69,7 @@ def _walk(kind: str, node: Mapping[str, Any], value: Any) -> Any:
     for sub in node.get("allOf", []):
         sub = schemas.resolve(kind, sub)
         if "if" in sub and isinstance(value, dict):
-            if _condition(sub["if"]).is_valid(value) and "then" in sub:
+            if "then" in sub and _holds(sub["if"], value):
                 value = _walk(kind, sub["then"], value)
         else:
             value = _walk(kind, sub, value)
@@ -65,15 +93,22 @@ def _walk(kind: str, node: Mapping[str, Any], value: Any) -> Any:
     return value
 
 
-_CONDITIONS: dict[int, Draft202012Validator] = {}
-
-
-def _condition(node: Mapping[str, Any]) -> Draft202012Validator:
-    """A cached validator for an ``if`` schema (schemas live as long as the process)."""
-    key = id(node)
-    if key not in _CONDITIONS:
-        _CONDITIONS[key] = Draft202012Validator(node)
-    return _CONDITIONS[key]
+def _holds(condition: Mapping[str, Any], value: dict[str, Any]) -> bool:
+    """Whether an ``if`` schema holds; the common const/enum-on-a-key form is decided directly."""
+    if set(condition) <= {"properties", "required"}:
+        if any(key not in value for key in condition.get("required", ())):
+            return False
+        for key, rule in condition.get("properties", {}).items():
+            if key not in value:
+                continue
+            if set(rule) == {"const"} and value[key] != rule["const"]:
+                return False
+            if set(rule) == {"enum"} and value[key] not in rule["enum"]:
+                return False
+            if not set(rule) <= {"const", "enum"}:
+                return bool(Draft202012Validator(condition).is_valid(value))
+        return True
+    return bool(Draft202012Validator(condition).is_valid(value))
 
 
 def _is_label(kind: str, value: Any) -> bool:

@@ -16,14 +16,14 @@ maps and reports a key defined in two files with both places.
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
+import yaml.cyaml
 
 from runtime.mistakes import Mistake, dotted
 from runtime.mistakes import Path as DocPath
@@ -40,26 +40,68 @@ class Mark:
     style: str | None = None  # scalar style: None plain, "'" or '"' quoted, "|" or ">" block
 
 
-@dataclass
 class Document:
-    """Plain data plus the place of every node, keyed by path."""
+    """Plain data plus the place of every node, keyed by path.
 
-    data: Any
-    marks: dict[DocPath, Mark] = field(default_factory=dict)  # value nodes
-    key_marks: dict[DocPath, Mark] = field(default_factory=dict)  # keys of mappings
-    files: list[str] = field(default_factory=list)
+    Places are worked out lazily, on the first question, by parsing the text
+    again: checking a clean package never pays for them, and no node graph is
+    kept alive. A merged document answers through the file that defined each
+    section entry.
+    """
+
+    def __init__(self, data: Any, files: list[str] | None = None, text: str | None = None) -> None:
+        self.data = data
+        self.files = files or []
+        self._text = text
+        self._marks: dict[DocPath, Mark] | None = None
+        self._key_marks: dict[DocPath, Mark] = {}
+        self.parts: dict[DocPath, Document] = {}  # merged: path prefix → source document
+
+    @property
+    def marks(self) -> dict[DocPath, Mark]:
+        """Marks of value nodes (single-file documents)."""
+        if self._marks is None:
+            self._marks = {}
+            if self._text is not None:
+                _locate(
+                    _compose(self._text), (), self.files[0], self._marks, self._key_marks, set()
+                )
+        return self._marks
+
+    @property
+    def key_marks(self) -> dict[DocPath, Mark]:
+        """Marks of the keys of mappings (single-file documents)."""
+        _ = self.marks
+        return self._key_marks
+
+    def _source(self, path: DocPath) -> Document | None:
+        for size in (2, 1):
+            part = self.parts.get(tuple(path[:size]))
+            if part is not None and len(path) >= size:
+                return part
+        return None
 
     def mark(self, path: DocPath) -> Mark:
         """The mark of ``path`` or of its nearest ancestor that has one."""
+        source = self._source(path)
+        if source is not None:
+            return source.mark(path)
+        if self.parts and self._text is None:
+            first = next(iter(self.parts.values()))
+            return first.mark(())
+        marks = self.marks
         p = tuple(path)
         while p:
-            if p in self.marks:
-                return self.marks[p]
+            if p in marks:
+                return marks[p]
             p = p[:-1]
-        return self.marks.get((), Mark(self.files[0] if self.files else "<unknown>", 1, 1))
+        return marks.get((), Mark(self.files[0] if self.files else "<unknown>", 1, 1))
 
     def key_mark(self, path: DocPath) -> Mark:
         """The mark of the key that names ``path`` (falls back to the value's mark)."""
+        source = self._source(path)
+        if source is not None:
+            return source.key_mark(path)
         return self.key_marks.get(tuple(path)) or self.mark(path)
 
     def mistake(
@@ -79,6 +121,38 @@ class Document:
         if offset and m.style in (None, "'", '"'):
             column += offset + (1 if m.style else 0)
         return Mistake(m.file, m.line, column, dotted(path), message, expected, hint, code)
+
+
+def _mark(node: yaml.Node, file: str) -> Mark:
+    m = node.start_mark
+    style = (node.style or None) if isinstance(node, yaml.ScalarNode) else None
+    return Mark(file, m.line + 1, m.column + 1, style)
+
+
+def _locate(
+    node: yaml.Node,
+    path: DocPath,
+    file: str,
+    marks: dict[DocPath, Mark],
+    key_marks: dict[DocPath, Mark],
+    stack: set[int],
+) -> None:
+    """Record the marks of a node graph the builder already accepted (so it is bounded)."""
+    marks.setdefault(path, _mark(node, file))
+    if isinstance(node, yaml.ScalarNode) or id(node) in stack:
+        return
+    stack.add(id(node))
+    if isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _locate(item, (*path, i), file, marks, key_marks, stack)
+    elif isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            child = (*path, str(key_node.value))
+            if child in key_marks:
+                continue  # a duplicate key: the first one counts
+            key_marks[child] = _mark(key_node, file)
+            _locate(value_node, child, file, marks, key_marks, stack)
+    stack.discard(id(node))
 
 
 class LoadError(Exception):
@@ -125,7 +199,7 @@ class _Resolver(yaml.resolver.BaseResolver):
         return str(super().resolve(kind, value, implicit))
 
 
-class _Loader(
+class _PyLoader(
     yaml.reader.Reader,
     yaml.scanner.Scanner,
     yaml.parser.Parser,
@@ -138,6 +212,18 @@ class _Loader(
         yaml.parser.Parser.__init__(self)
         yaml.composer.Composer.__init__(self)
         _Resolver.__init__(self)
+
+
+if yaml.__with_libyaml__:  # the C parser composes nodes ten times faster, with the same marks
+
+    class _CLoader(yaml.cyaml.CParser, _Resolver):  # type: ignore[misc]
+        def __init__(self, stream: str) -> None:
+            yaml.cyaml.CParser.__init__(self, stream)
+            _Resolver.__init__(self)
+
+    _Loader: type = _CLoader
+else:  # pragma: no cover - PyYAML wheels ship libyaml
+    _Loader = _PyLoader
 
 
 def _scalar(node: yaml.ScalarNode) -> Any:
@@ -217,102 +303,113 @@ class _Fail(Exception):
 
 
 class _Builder:
-    def __init__(self, doc: Document, file: str, max_nodes: int) -> None:
-        self.doc = doc
+    """Turns a node graph into plain data; ``trail`` is the path being built."""
+
+    def __init__(self, file: str, max_nodes: int) -> None:
         self.file = file
         self.max_nodes = max_nodes
         self.count = 0
         self.stack: set[int] = set()
+        self.trail: list[str | int] = []
         self.problems: list[Mistake] = []
 
-    def mark(self, node: yaml.Node) -> Mark:
-        m = node.start_mark
-        style = node.style if isinstance(node, yaml.ScalarNode) else None
-        return Mark(self.file, m.line + 1, m.column + 1, style)
+    def fail(
+        self, node: yaml.Node, message: str, expected: str, hint: str | None, code: str
+    ) -> _Fail:
+        return _Fail(node, message, expected, hint, code, tuple(self.trail))
 
-    def build(self, node: yaml.Node, path: DocPath) -> Any:
+    def build(self, node: yaml.Node) -> Any:
         self.count += 1
         if self.count > self.max_nodes:
-            raise _Fail(
+            raise self.fail(
                 node,
                 f"the document expands to more than {self.max_nodes} nodes",
                 "a document without alias bombs",
                 "an alias (*name) is repeated too often; write the values out instead",
-                code="alias_bomb",
-                path=path,
+                "alias_bomb",
             )
-        self.doc.marks.setdefault(path, self.mark(node))
-        if node.tag not in _ALLOWED_TAGS:
-            raise _Fail(
+        tag = node.tag
+        if tag not in _ALLOWED_TAGS:
+            raise self.fail(
                 node,
-                f"tag '{node.tag}' is not allowed",
+                f"tag '{tag}' is not allowed",
                 "plain YAML without tags",
                 "remove the tag; scenario files hold data only",
-                code="tag",
-                path=path,
+                "tag",
             )
+        if tag == STR:
+            return node.value
         if isinstance(node, yaml.ScalarNode):
             try:
                 return _scalar(node)
             except _Fail as fail:
-                fail.path = path
+                fail.path = tuple(self.trail)
                 raise
         key = id(node)
         if key in self.stack:
-            raise _Fail(
+            raise self.fail(
                 node,
                 "an alias refers to the node that contains it",
                 "a document without recursive aliases",
-                code="recursive_alias",
-                path=path,
+                None,
+                "recursive_alias",
             )
         self.stack.add(key)
+        trail = self.trail
         try:
             if isinstance(node, yaml.SequenceNode):
-                return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
-            return self.mapping(node, path)
+                out = []
+                for i, item in enumerate(node.value):
+                    trail.append(i)
+                    out.append(self.build(item))
+                    trail.pop()
+                return out
+            return self.mapping(node)
         finally:
             self.stack.discard(key)
 
-    def mapping(self, node: yaml.MappingNode, path: DocPath) -> dict[str, Any]:
+    def mapping(self, node: yaml.MappingNode) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        seen: dict[str, Mark] = {}
+        seen: dict[str, yaml.Node] = {}
+        trail = self.trail
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
-                raise _Fail(key_node, "a key must be a plain word", "a string key", code="bad_key")
+                raise self.fail(
+                    key_node, "a key must be a plain word", "a string key", None, "bad_key"
+                )
             if key_node.tag not in _ALLOWED_TAGS:
-                raise _Fail(
+                raise self.fail(
                     key_node,
                     f"tag '{key_node.tag}' is not allowed",
                     "plain YAML without tags",
-                    code="tag",
+                    None,
+                    "tag",
                 )
             name = key_node.value
-            if name == "<<" and key_node.style is None:
-                raise _Fail(
+            if name == "<<" and not key_node.style:
+                raise self.fail(
                     key_node,
                     "merge keys ('<<') are not supported",
                     "keys written out",
                     "repeat the keys, or use an overlay",
-                    code="merge_key",
+                    "merge_key",
                 )
-            key_mark = self.mark(key_node)
-            child = (*path, name)
+            trail.append(name)
             if name in seen:
-                first = seen[name]
+                first = seen[name].start_mark.line + 1
                 self.problems.append(
-                    _Fail(
+                    self.fail(
                         key_node,
-                        f"duplicate key '{name}' (first defined at line {first.line})",
+                        f"duplicate key '{name}' (first defined at line {first})",
                         "each key once per mapping",
                         "remove one of the two, or merge them",
-                        code="duplicate_key",
-                    ).mistake(self.file, child)
+                        "duplicate_key",
+                    ).mistake(self.file, ())
                 )
-                continue
-            seen[name] = key_mark
-            self.doc.key_marks.setdefault(child, key_mark)
-            out[name] = self.build(value_node, child)
+            else:
+                seen[name] = key_node
+                out[name] = self.build(value_node)
+            trail.pop()
         return out
 
 
@@ -345,16 +442,19 @@ def _check_text(text: str, file: str) -> None:
         raise LoadError(tabs)
 
 
+def _compose(text: str) -> Any:
+    loader = _Loader(text)
+    try:
+        return loader.get_single_node()
+    finally:
+        loader.dispose()
+
+
 def parse_text(text: str, file: str, *, max_nodes: int = MAX_NODES) -> Document:
     """Parse one YAML text into a ``Document``; raises ``LoadError`` on the first problem."""
-    doc = Document(None, files=[file])
     _check_text(text, file)
     try:
-        loader = _Loader(text)
-        try:
-            node = loader.get_single_node()
-        finally:
-            loader.dispose()
+        node = _compose(text)
     except yaml.composer.ComposerError as exc:
         raise LoadError(_from_yaml_error(exc, file, "composer")) from None
     except yaml.MarkedYAMLError as exc:
@@ -364,12 +464,10 @@ def parse_text(text: str, file: str, *, max_nodes: int = MAX_NODES) -> Document:
             Mistake(file, 1, 1, "<text>", f"unreadable YAML: {exc}", code="syntax")
         ) from None
     if node is None:
-        doc.data = None
-        doc.marks[()] = Mark(file, 1, 1)
-        return doc
-    builder = _Builder(doc, file, max_nodes)
+        return Document(None, [file])
+    builder = _Builder(file, max_nodes)
     try:
-        doc.data = builder.build(node, ())
+        data = builder.build(node)
     except _Fail as fail:
         raise LoadError([*builder.problems, fail.mistake(file, ())]) from None
     except RecursionError:
@@ -378,7 +476,7 @@ def parse_text(text: str, file: str, *, max_nodes: int = MAX_NODES) -> Document:
         ) from None
     if builder.problems:
         raise LoadError(builder.problems)
-    return doc
+    return Document(data, [file], text)
 
 
 def _from_yaml_error(exc: yaml.MarkedYAMLError, file: str, code: str) -> Mistake:
@@ -399,7 +497,7 @@ def _from_yaml_error(exc: yaml.MarkedYAMLError, file: str, code: str) -> Mistake
             "multi_doc",
         )
     hint = None
-    if "found character '\\t'" in problem:
+    if "found character '\\t'" in problem or "found a tab character" in problem:
         hint = "indent with spaces only (YAML forbids tabs)"
         code = "tab"
     elif "could not find expected ':'" in problem or "mapping values are not allowed" in problem:
@@ -474,42 +572,39 @@ def merge(docs: Iterable[Document]) -> tuple[Document, list[Mistake]]:
                 )
             )
             continue
-        if not result.marks:
-            result.marks[()] = doc.marks.get((), Mark(doc.files[0], 1, 1))
-        _merge_into(result, result.data, doc, doc.data, (), mistakes)
-    return result, mistakes
-
-
-def _merge_into(
-    result: Document,
-    target: dict[str, Any],
-    doc: Document,
-    source: dict[str, Any],
-    path: DocPath,
-    mistakes: list[Mistake],
-) -> None:
-    for key, value in source.items():
-        child = (*path, key)
-        if key not in target:
-            target[key] = copy.deepcopy(value)
-            for table_in, table_out in (
-                (doc.marks, result.marks),
-                (doc.key_marks, result.key_marks),
-            ):
-                for p, m in table_in.items():
-                    if p[: len(child)] == child:
-                        table_out[p] = m
-        elif not path and isinstance(target[key], dict) and isinstance(value, dict):
-            _merge_into(result, target[key], doc, value, child, mistakes)
-        else:
-            first = result.key_mark(child)
-            mistakes.append(
-                doc.mistake(
-                    child,
-                    f"'{dotted(child)}' is defined twice (first at {first.file}:{first.line})",
-                    expected="each key in one file only",
-                    hint="keep one definition",
-                    code="duplicate_key",
-                    at_key=True,
+        result.parts.setdefault((), doc)
+        for key, value in doc.data.items():
+            if key not in result.data:
+                result.data[key] = dict(value) if isinstance(value, dict) else value
+                result.parts[(key,)] = doc
+            elif isinstance(result.data[key], dict) and isinstance(value, dict):
+                for sub, item in value.items():
+                    child = (key, sub)
+                    if sub in result.data[key]:
+                        first = result.key_mark(child)
+                        mistakes.append(
+                            doc.mistake(
+                                child,
+                                f"'{dotted(child)}' is defined twice (first at {first.file}:{first.line})",
+                                expected="each id in one file only",
+                                hint="keep one definition",
+                                code="duplicate_key",
+                                at_key=True,
+                            )
+                        )
+                        continue
+                    result.data[key][sub] = item
+                    result.parts[child] = doc
+            else:
+                first = result.key_mark((key,))
+                mistakes.append(
+                    doc.mistake(
+                        (key,),
+                        f"'{key}' is defined twice (first at {first.file}:{first.line})",
+                        expected="each key in one file only",
+                        hint="keep one definition",
+                        code="duplicate_key",
+                        at_key=True,
+                    )
                 )
-            )
+    return result, mistakes

@@ -8,7 +8,6 @@ scenario's roles map to platform roles, theme, locale and calendar.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,5 +97,5 @@ def load_manifest(path: Path) -> tuple[Manifest | None, list[Mistake]]:
         ]
     mistakes = schema.validate(doc, "manifest")
     manifest = Manifest(path.resolve(), doc)
-    manifest.data = defaults.fill(copy.deepcopy(doc.data), "manifest")
+    manifest.data = defaults.fill(doc.data, "manifest")
     return manifest, mistakes

@@ -8,7 +8,6 @@ is shown in the catalog.
 
 from __future__ import annotations
 
-import copy
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +22,8 @@ MAIN_FILE = "scenario.yaml"
 
 @dataclass
 class Package:
-    """A loaded package: ``doc`` keeps the places, ``data`` has the defaults filled."""
+    """A loaded package: ``doc`` keeps the places, ``data`` (the same object as
+    ``doc.data``) has the defaults filled in once it passed the schema."""
 
     id: str
     folder: Path
@@ -98,5 +98,5 @@ def load_package(folder: Path) -> tuple[Package | None, list[Mistake]]:
             )
         )
     package = Package(str(package_id), folder, doc)
-    package.data = defaults.fill(copy.deepcopy(doc.data), "scenario")
+    package.data = defaults.fill(doc.data, "scenario")
     return package, mistakes

@@ -80,7 +80,9 @@ A new scenario. Describe here who uses it and how; the catalog shows this page.
 
 def scaffold(package_id: str, parent: Path) -> Path:
     if not re.fullmatch(r"[a-z][a-z0-9_]{0,47}", package_id):
-        raise ScaffoldError(f"'{package_id}' is not a valid id (expected lower snake_case like my_scenario)")
+        raise ScaffoldError(
+            f"'{package_id}' is not a valid id (expected lower snake_case like my_scenario)"
+        )
     folder = parent / package_id
     if folder.exists():
         raise ScaffoldError(f"{folder} already exists")

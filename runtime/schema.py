@@ -17,6 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import jsonschema_rs
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
@@ -41,23 +42,74 @@ def validator(kind: str) -> Draft202012Validator:
     return Draft202012Validator(schema(kind))
 
 
+@cache
+def fast_validator(kind: str) -> Any:
+    """A compiled validator (jsonschema-rs, Rust) that only answers valid or not.
+
+    Clean documents, the common case, are decided by it a hundred times faster;
+    only a document it refuses goes through jsonschema for explained errors.
+    """
+    return jsonschema_rs.validator_for(schema(kind))
+
+
+_RESOLVED: dict[int, tuple[Mapping[str, Any], Mapping[str, Any]]] = {}
+
+
 def resolve(kind: str, node: Mapping[str, Any]) -> Mapping[str, Any]:
-    """Follow a local ``$ref`` (keeping the referring node's own keys on top)."""
+    """Follow a local ``$ref`` (keeping the referring node's own keys on top).
+
+    Results are cached by node identity: schema nodes live as long as the process.
+    """
+    if "$ref" not in node:
+        return node
+    hit = _RESOLVED.get(id(node))
+    if hit is not None and hit[0] is node:
+        return hit[1]
+    original = node
     seen = 0
     while "$ref" in node and seen < 20:
         name = str(node["$ref"]).rsplit("/", 1)[-1]
         target = schema(kind)["$defs"][name]
         node = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
         seen += 1
+    _RESOLVED[id(original)] = (original, node)
     return node
 
 
 def validate(doc: Document, kind: str) -> list[Mistake]:
-    """Every schema mistake in ``doc``, located and rephrased."""
+    """Every schema mistake in ``doc``, located and rephrased.
+
+    The parts found wrong are then removed from ``doc.data`` (a list item
+    becomes None), so the semantic checks that follow never trust them.
+    """
+    if fast_validator(kind).is_valid(doc.data):
+        return []
     out: list[Mistake] = []
+    bad: list[tuple[Any, ...]] = []
     for error in validator(kind).iter_errors(doc.data):
-        out.extend(_explain(doc, kind, error))
+        for path, mistake in _explain(doc, kind, error):
+            out.append(mistake)
+            if path is not None:
+                bad.append(path)
+    for path in sorted(set(bad), key=lambda p: (-len(p), repr(p))):
+        _prune(doc.data, path)
     return _unique(out)
+
+
+def _prune(data: Any, path: tuple[Any, ...]) -> None:
+    if not path:
+        return
+    parent = data
+    for part in path[:-1]:
+        try:
+            parent = parent[part]
+        except (KeyError, IndexError, TypeError):
+            return
+    last = path[-1]
+    if isinstance(parent, dict):
+        parent.pop(last, None)
+    elif isinstance(parent, list) and isinstance(last, int) and last < len(parent):
+        parent[last] = None
 
 
 def _unique(mistakes: list[Mistake]) -> list[Mistake]:
@@ -147,7 +199,9 @@ def _branch_accepts_type(kind: str, branch: Mapping[str, Any], value: Any) -> bo
     return actual in allowed
 
 
-def _explain(doc: Document, kind: str, error: ValidationError) -> Iterator[Mistake]:
+def _explain(
+    doc: Document, kind: str, error: ValidationError
+) -> Iterator[tuple[tuple[Any, ...] | None, Mistake]]:
     path = tuple(error.absolute_path)
     v = error.validator
     node = error.schema if isinstance(error.schema, Mapping) else {}
@@ -156,26 +210,38 @@ def _explain(doc: Document, kind: str, error: ValidationError) -> Iterator[Mista
     if v in ("anyOf", "oneOf"):
         branches = node.get(v, [])
         matching = [i for i, b in enumerate(branches) if _branch_accepts_type(kind, b, instance)]
-        if len(matching) == 1:
-            subs = [e for e in error.context or [] if e.relative_schema_path[0] == matching[0]]
-            if subs:
-                for sub in subs:
-                    yield from _explain(doc, kind, sub)
-                return
-        yield doc.mistake(
+        by_branch = {
+            i: [e for e in error.context or [] if e.relative_schema_path[0] == i] for i in matching
+        }
+        if len(matching) > 1:
+            # several branches take this type: trust the one whose errors go deepest
+            depth = {i: max((_depth(e) for e in errs), default=0) for i, errs in by_branch.items()}
+            deepest = max(depth.values())
+            matching = [i for i in matching if depth[i] == deepest]
+        if len(matching) == 1 and by_branch[matching[0]]:
+            for sub in by_branch[matching[0]]:
+                yield from _explain(doc, kind, sub)
+            return
+        yield (
             path,
-            f"wrong value: found {type_word(instance)}",
-            expected=_expected(kind, node) or "another kind of value",
-            code="type",
+            doc.mistake(
+                path,
+                f"wrong value: found {type_word(instance)}",
+                expected=_expected(kind, node) or "another kind of value",
+                code="type",
+            ),
         )
         return
 
     if v == "type":
-        yield doc.mistake(
+        yield (
             path,
-            f"wrong type: found {type_word(instance)}",
-            expected=_expected(kind, node),
-            code="type",
+            doc.mistake(
+                path,
+                f"wrong type: found {type_word(instance)}",
+                expected=_expected(kind, node),
+                code="type",
+            ),
         )
     elif v == "required":
         props = resolve(kind, node).get("properties", {})
@@ -185,51 +251,66 @@ def _explain(doc: Document, kind: str, error: ValidationError) -> Iterator[Mista
                 continue
             description = resolve(kind, props.get(key, {})).get("description", "")
             near = closest(key, present)
-            yield doc.mistake(
-                path,
-                f"missing required key '{key}'",
-                expected=f"'{key}': {description}" if description else f"a key '{key}'",
-                hint=(f"is '{near}' a misspelling of '{key}'?" if near else None),
-                code="required",
+            yield (
+                None,
+                doc.mistake(
+                    path,
+                    f"missing required key '{key}'",
+                    expected=f"'{key}': {description}" if description else f"a key '{key}'",
+                    hint=(f"is '{near}' a misspelling of '{key}'?" if near else None),
+                    code="required",
+                ),
             )
     elif v == "additionalProperties":
         props = node.get("properties", {})
         for key in instance if isinstance(instance, dict) else []:
             if key in props:
                 continue
-            yield doc.mistake(
+            yield (
                 (*path, key),
-                f"unknown key '{key}'",
-                expected=one_of(props),
-                hint=did_you_mean(key, props),
-                code="unknown_key",
-                at_key=True,
+                doc.mistake(
+                    (*path, key),
+                    f"unknown key '{key}'",
+                    expected=one_of(props),
+                    hint=did_you_mean(key, props),
+                    code="unknown_key",
+                    at_key=True,
+                ),
             )
     elif v == "propertyNames":
-        yield doc.mistake(
+        yield (
             (*path, instance),
-            f"'{instance}' is not a valid id",
-            expected=_expected(kind, error.validator_value) or "a lower snake_case id",
-            hint=_id_hint(str(instance)),
-            code="bad_id",
-            at_key=True,
+            doc.mistake(
+                (*path, instance),
+                f"'{instance}' is not a valid id",
+                expected=_expected(kind, error.validator_value) or "a lower snake_case id",
+                hint=_id_hint(str(instance)),
+                code="bad_id",
+                at_key=True,
+            ),
         )
     elif v in ("enum", "const"):
         allowed = error.validator_value if v == "enum" else [error.validator_value]
-        yield doc.mistake(
+        yield (
             path,
-            f"unknown value {type_word(instance)}",
-            expected=one_of(str(a) for a in allowed),
-            hint=did_you_mean(instance, [str(a) for a in allowed]),
-            code="enum",
+            doc.mistake(
+                path,
+                f"unknown value {type_word(instance)}",
+                expected=one_of(str(a) for a in allowed),
+                hint=did_you_mean(instance, [str(a) for a in allowed]),
+                code="enum",
+            ),
         )
     elif v == "pattern":
-        yield doc.mistake(
+        yield (
             path,
-            f"{type_word(instance)} does not have the expected form",
-            expected=_expected(kind, node) or f"text matching {error.validator_value}",
-            hint=_id_hint(instance) if "[a-z]" in str(error.validator_value) else None,
-            code="pattern",
+            doc.mistake(
+                path,
+                f"{type_word(instance)} does not have the expected form",
+                expected=_expected(kind, node) or f"text matching {error.validator_value}",
+                hint=_id_hint(instance) if "[a-z]" in str(error.validator_value) else None,
+                code="pattern",
+            ),
         )
     elif v in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         words = {
@@ -238,30 +319,48 @@ def _explain(doc: Document, kind: str, error: ValidationError) -> Iterator[Mista
             "exclusiveMinimum": "more than",
             "exclusiveMaximum": "less than",
         }
-        yield doc.mistake(
+        yield (
             path,
-            f"{type_word(instance)} is out of range",
-            expected=f"a number {words[v]} {error.validator_value}",
-            code="range",
+            doc.mistake(
+                path,
+                f"{type_word(instance)} is out of range",
+                expected=f"a number {words[v]} {error.validator_value}",
+                code="range",
+            ),
         )
     elif v in ("minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties"):
         unit = {"L": "characters", "I": "items", "P": "entries"}[v[3]]
         bound = "at least" if v.startswith("min") else "at most"
         what = "empty" if v.startswith("min") and not instance else "of the wrong size"
-        yield doc.mistake(
+        yield (
             path,
-            f"the value is {what}",
-            expected=f"{bound} {error.validator_value} {unit}",
-            code="size",
+            doc.mistake(
+                path,
+                f"the value is {what}",
+                expected=f"{bound} {error.validator_value} {unit}",
+                code="size",
+            ),
         )
     elif v == "uniqueItems":
         seen: list[Any] = []
         dup = next((x for x in instance if x in seen or seen.append(x)), None)  # type: ignore[func-returns-value]
-        yield doc.mistake(
-            path, f"{type_word(dup)} is listed twice", expected="each item once", code="duplicate"
+        yield (
+            path,
+            doc.mistake(
+                path,
+                f"{type_word(dup)} is listed twice",
+                expected="each item once",
+                code="duplicate",
+            ),
         )
     else:
-        yield doc.mistake(path, error.message, code=str(v))
+        yield path, doc.mistake(path, error.message, code=str(v))
+
+
+def _depth(error: ValidationError) -> int:
+    """How deep into the document an error (or the deepest of its sub-errors) points."""
+    own = len(error.absolute_path)
+    return max([own, *(_depth(sub) for sub in error.context or [])])
 
 
 def _id_hint(text: Any) -> str | None:

@@ -73,9 +73,10 @@ def test_tabs_in_indentation_every_line() -> None:
     assert found[1].startswith("f.yaml:3:1:")
 
 
-def test_tab_inside_a_block_scalar_is_content() -> None:
-    doc = parse_text("a: |\n  \tindented text\nb: 1\n", "f.yaml")
-    assert doc.data == {"a": "\tindented text\n", "b": 1}
+def test_tab_in_a_block_scalar_is_refused_with_its_place() -> None:
+    found = mistakes_of("a: |\n  \tindented text\nb: 1\n")
+    assert found[0].startswith("f.yaml:2:3: <text>: found a tab character")
+    assert "indent with spaces only" in found[0]
 
 
 @pytest.mark.parametrize(
@@ -132,5 +133,5 @@ def test_merge_of_files_reports_a_key_in_two_files() -> None:
     assert set(doc.data["entities"]) == {"a", "b"}
     assert doc.mark(("entities", "b")).file == "two.yaml"
     assert [str(m) for m in found] == [
-        "two.yaml:4:3: views.v: 'views.v' is defined twice (first at one.yaml:4) (expected each key in one file only); keep one definition"
+        "two.yaml:4:3: views.v: 'views.v' is defined twice (first at one.yaml:4) (expected each id in one file only); keep one definition"
     ]

@@ -106,7 +106,17 @@ def _check_workflow(ctx: Context, path: Path, wf: dict[str, Any], entity: str) -
         _check_notification(
             ctx, (*path, "notifications", nid), as_map(note), fields, states, transitions
         )
-    _check_graph(ctx, path, states, transitions, initial if isinstance(initial, str) else None)
+    if not _broken_edges(states, transitions):  # a misspelt state already said it all
+        _check_graph(ctx, path, states, transitions, initial if isinstance(initial, str) else None)
+
+
+def _broken_edges(states: dict[str, Any], transitions: dict[str, Any]) -> bool:
+    for tr in transitions.values():
+        tr = as_map(tr)
+        ends = [tr.get("to")] + ([] if tr.get("from") == "*" else as_list(tr.get("from")))
+        if any(not isinstance(end, str) or end not in states for end in ends):
+            return True
+    return False
 
 
 def _check_transition(
@@ -264,7 +274,7 @@ def _check_deadline(
                 expected="a date or datetime field",
                 code="deadline",
             )
-    if "working" in deadline and has_field:
+    if deadline.get("working") is True and has_field:
         ctx.add(
             (*path, "working"),
             "working days apply to 'days' only",
