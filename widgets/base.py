@@ -68,7 +68,15 @@ class DuplicateWidget(Exception):
 
 
 def register(cls: type[Widget]) -> type[Widget]:
-    """Class decorator: add a widget to the registry; a duplicate name is an error."""
+    """Class decorator: add a widget to the registry; a duplicate name is an error.
+
+    The same class registering again (its module re-executed, as by a reload)
+    replaces its entry rather than counting as a duplicate.
+    """
+    existing = REGISTRY.get(cls.name)
+    if existing is not None and _same_class(type(existing), cls):
+        REGISTRY[cls.name] = cls()
+        return cls
     if cls.name in REGISTRY:
         raise DuplicateWidget(
             f"widget '{cls.name}' is registered twice: {type(REGISTRY[cls.name]).__module__} "
@@ -76,3 +84,7 @@ def register(cls: type[Widget]) -> type[Widget]:
         )
     REGISTRY[cls.name] = cls()
     return cls
+
+
+def _same_class(old: type[Widget], new: type[Widget]) -> bool:
+    return (old.__module__, old.__qualname__) == (new.__module__, new.__qualname__)
