@@ -291,6 +291,10 @@ class _Fail(Exception):
         )
         self.path = path
 
+    def at(self, path: DocPath) -> _Fail:
+        self.path = path
+        return self
+
     def mistake(self, file: str, path: DocPath) -> Mistake:
         m = self.node.start_mark
         where = dotted(self.path if self.path is not None else path)
@@ -300,6 +304,11 @@ class _Fail(Exception):
 
 
 # -- building plain data ---------------------------------------------------------------------
+
+
+def _tag_text(tag: str) -> str:
+    """A tag as authors write it: tag:yaml.org,2002:python/object → !!python/object."""
+    return "!!" + tag[len("tag:yaml.org,2002:") :] if tag.startswith("tag:yaml.org,2002:") else tag
 
 
 class _Builder:
@@ -327,12 +336,12 @@ class _Builder:
                 "a document without alias bombs",
                 "an alias (*name) is repeated too often; write the values out instead",
                 "alias_bomb",
-            )
+            ).at(tuple(self.trail[:1]))
         tag = node.tag
         if tag not in _ALLOWED_TAGS:
             raise self.fail(
                 node,
-                f"tag '{tag}' is not allowed",
+                f"tag '{_tag_text(tag)}' is not allowed",
                 "plain YAML without tags",
                 "remove the tag; scenario files hold data only",
                 "tag",
@@ -380,7 +389,7 @@ class _Builder:
             if key_node.tag not in _ALLOWED_TAGS:
                 raise self.fail(
                     key_node,
-                    f"tag '{key_node.tag}' is not allowed",
+                    f"tag '{_tag_text(key_node.tag)}' is not allowed",
                     "plain YAML without tags",
                     None,
                     "tag",
@@ -497,6 +506,20 @@ def _from_yaml_error(exc: yaml.MarkedYAMLError, file: str, code: str) -> Mistake
             "multi_doc",
         )
     hint = None
+    opened = exc.context_mark
+    if exc.context and "flow" in exc.context and opened is not None:
+        bracket = "[" if "sequence" in exc.context else "{"
+        closing = "]" if bracket == "[" else "}"
+        return Mistake(
+            file,
+            opened.line + 1,
+            opened.column + 1,
+            "<text>",
+            f"the '{bracket}' opened here is not closed before line {line}, column {column}",
+            f"'{closing}', or ',' between items",
+            f"close it with '{closing}' on the same line, or write the items as an indented list",
+            code,
+        )
     if "found character '\\t'" in problem or "found a tab character" in problem:
         hint = "indent with spaces only (YAML forbids tabs)"
         code = "tab"

@@ -81,9 +81,10 @@ def did_you_mean(word: object, candidates: Iterable[str]) -> str | None:
     return f"did you mean '{match}'?" if match else None
 
 
-def one_of(candidates: Iterable[str], limit: int = 8) -> str:
+def one_of(candidates: Iterable[str], limit: int = 8, *, ordered: bool = False) -> str:
     """'one of: a, b, c' for an expected-values note, shortened when long."""
-    items = sorted({str(c) for c in candidates})
+    given = [str(c) for c in candidates]
+    items = list(dict.fromkeys(given)) if ordered else sorted(set(given))
     if not items:
         return "nothing defined yet"
     shown = ", ".join(items[:limit])

@@ -207,6 +207,9 @@ def _explain(
     node = error.schema if isinstance(error.schema, Mapping) else {}
     instance = error.instance
 
+    if "propertyNames" in error.schema_path and isinstance(instance, str):
+        if isinstance(doc_value(doc, path), dict):
+            v = "propertyNames"
     if v in ("anyOf", "oneOf"):
         branches = node.get(v, [])
         matching = [i for i, b in enumerate(branches) if _branch_accepts_type(kind, b, instance)]
@@ -251,12 +254,16 @@ def _explain(
                 continue
             description = resolve(kind, props.get(key, {})).get("description", "")
             near = closest(key, present)
+            if "then" in error.schema_path and isinstance(instance, dict) and "type" in instance:
+                message = f"a {instance['type']} field needs '{key}'"
+            else:
+                message = f"missing required key '{key}'"
             yield (
                 None,
                 doc.mistake(
                     path,
-                    f"missing required key '{key}'",
-                    expected=f"'{key}': {description}" if description else f"a key '{key}'",
+                    message,
+                    expected=f"{key}: {_first_sentence(description)}" if description else None,
                     hint=(f"is '{near}' a misspelling of '{key}'?" if near else None),
                     code="required",
                 ),
@@ -283,7 +290,7 @@ def _explain(
             doc.mistake(
                 (*path, instance),
                 f"'{instance}' is not a valid id",
-                expected=_expected(kind, error.validator_value) or "a lower snake_case id",
+                expected="a lower snake_case id like first_review",
                 hint=_id_hint(str(instance)),
                 code="bad_id",
                 at_key=True,
@@ -295,7 +302,11 @@ def _explain(
             path,
             doc.mistake(
                 path,
-                f"unknown value {type_word(instance)}",
+                (
+                    f"unknown {path[-1]} '{instance}'"
+                    if path and isinstance(path[-1], str) and isinstance(instance, str)
+                    else f"unknown value {type_word(instance)}"
+                ),
                 expected=one_of(str(a) for a in allowed),
                 hint=did_you_mean(instance, [str(a) for a in allowed]),
                 code="enum",
@@ -355,6 +366,23 @@ def _explain(
         )
     else:
         yield path, doc.mistake(path, error.message, code=str(v))
+
+
+def doc_value(doc: Document, path: tuple[Any, ...]) -> Any:
+    value = doc.data
+    for part in path:
+        try:
+            value = value[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return value
+
+
+def _first_sentence(description: str) -> str:
+    """The first sentence of a schema description, for an 'expected' note."""
+    sentence = re.split(r"(?<!e\.g)\.\s+(?=[A-Z])", description)[0].rstrip(".")
+    sentence = sentence[:1].lower() + sentence[1:]
+    return sentence if len(sentence) <= 90 else sentence[:87] + "…"
 
 
 def _depth(error: ValidationError) -> int:

@@ -99,10 +99,15 @@ def test_merge_keys_are_refused() -> None:
     assert "merge keys" in found[0]
 
 
-def test_syntax_error_has_line_and_column() -> None:
+def test_unclosed_bracket_points_at_where_it_opened() -> None:
     found = mistakes_of("a: [1, 2\nb: 3\n")
-    assert found[0].startswith("f.yaml:")
-    assert ":2:" in found[0] or ":3:" in found[0]
+    assert found[0].startswith("f.yaml:1:4: <text>: the '[' opened here is not closed")
+    assert "close it with ']'" in found[0]
+
+
+def test_syntax_error_has_line_and_column() -> None:
+    found = mistakes_of("a: 1\n  b: 2\nc: 3\n")
+    assert found[0].startswith("f.yaml:2:")
 
 
 def test_two_documents_are_refused() -> None:

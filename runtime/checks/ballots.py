@@ -27,9 +27,7 @@ def check_ballots(ctx: Context) -> None:
                 code="range",
             )
         entity = ballot.get("entity")
-        if not isinstance(entity, str) or not ctx.known(
-            (*path, "entity"), entity, ctx.entities, "entity"
-        ):
+        if not ctx.usable((*path, "entity"), entity):
             continue
         ctx.expr(
             (*path, "candidates"),

@@ -127,6 +127,16 @@ class Context:
     def fields(self, entity: str) -> dict[str, Any]:
         return as_map(as_map(self.entities.get(entity)).get("fields"))
 
+    def usable(self, path: Path, entity: Any, what: str = "entity") -> bool:
+        """``entity`` names an entity whose fields can be trusted (else skip its checks).
+
+        An unknown entity is reported; an entity whose fields the schema
+        already refused is skipped silently, so one mistake is said once.
+        """
+        if not isinstance(entity, str) or not self.known(path, entity, self.entities, what):
+            return False
+        return bool(self.fields(entity))
+
     def workflow_of(self, entity: str) -> tuple[str, dict[str, Any]] | None:
         for wid, wf in self.section("workflows").items():
             wf = as_map(wf)
@@ -147,7 +157,7 @@ class Context:
             return None
         foreign = self.foreign_entity(ref)
         if foreign is None:
-            if self.known(path, ref, self.entities, what):
+            if self.known(path, ref, self.entities, what) and self.fields(ref):
                 return as_map(self.entities[ref])
             return None
         scenario, entity = foreign
@@ -197,11 +207,18 @@ class Context:
         try:
             return compile_expr(source, names, expect=expect)
         except ExprError as exc:
+            expected, hint = exc.expected, exc.hint
+            if exc.message == "invalid syntax":
+                expected = expected or "a complete expression, e.g. amount > 0 and kind == '其他'"
+                if what == "condition":
+                    hint = hint or "write true, false, or a condition on the record's fields"
+            if expected and expected in exc.message:
+                expected = None  # the message already says it
             self.add(
                 path,
                 f"bad {what}: {exc.message}",
-                expected=exc.expected,
-                hint=exc.hint,
+                expected=expected,
+                hint=hint,
                 code="expression",
                 offset=exc.offset,
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -64,9 +65,13 @@ def check_entities(ctx: Context) -> None:
         fields = as_map(entity.get("fields"))
         check_fields(ctx, (*path, "fields"), fields, names_of(fields))
         title = entity.get("title_field")
-        if isinstance(title, str) and ctx.known((*path, "title_field"), title, fields, "field"):
+        if (
+            fields
+            and isinstance(title, str)
+            and ctx.known((*path, "title_field"), title, fields, "field")
+        ):
             kind = as_map(fields[title]).get("type")
-            if kind not in TEXT_TYPES:
+            if isinstance(kind, str) and kind not in TEXT_TYPES:
                 ctx.add(
                     (*path, "title_field"),
                     f"the title field '{title}' is a {kind} field",
@@ -119,7 +124,7 @@ def check_fields(
                     at_key=True,
                 )
         for key, message in widget.check_options(spec):
-            ctx.add((*fpath, key) if key in spec else fpath, message, code="option")
+            ctx.add((*fpath, *option_path(key)), message, code="option")
         _check_default(ctx, fpath, spec, widget)
         for cond in ("required", "visible", "readonly"):
             if isinstance(spec.get(cond), str):
@@ -162,43 +167,71 @@ def _check_default(ctx: Context, path: Path, spec: Mapping[str, Any], widget: An
     if problem is None and value is not None:
         problem = widget.validate(value, spec)
     if problem is not None:
+        reason = problem.en[:1].lower() + problem.en[1:]
+        options = [o.get("value") if isinstance(o, dict) else o for o in spec.get("options") or []]
         ctx.add(
             (*path, "default"),
-            f"the default is not a valid {spec.get('type')}: {problem.en}",
-            expected=f"a value the {spec.get('type')} field accepts",
+            f"the default {spec['default']!r} does not fit a {spec.get('type')} field: {reason}",
+            expected=one_of((str(o) for o in options), ordered=True) if options else None,
             code="bad_default",
         )
 
 
 def _check_compute_cycles(ctx: Context, path: Path, fields: Mapping[str, Any]) -> None:
-    """A computed field may not depend on itself, directly or through others."""
-    uses: dict[str, set[str]] = {}
+    """Computed fields may not depend on themselves; each cycle is reported once, named."""
+    uses: dict[str, list[str]] = {}
     for fid, spec in fields.items():
         source = as_str(as_map(spec).get("compute"))
         if source:
-            uses[fid] = {name for name in fields if _mentions(source, name)}
+            uses[fid] = [name for name in fields if _mentions(source, name)]
+            if any(_mentions(source, word) for word in ("now", "today")):
+                ctx.add(
+                    (*path, fid, "compute"),
+                    "a computed value cannot use now or today",
+                    expected="an expression over fields only",
+                    hint="computed values are stored; filter on today in a view's where instead",
+                    code="compute_clock",
+                )
+    reported: set[frozenset[str]] = set()
     for start in uses:
-        stack, seen = [start], set()
-        while stack:
-            current = stack.pop()
-            for nxt in uses.get(current, ()):
-                if nxt == start:
-                    ctx.add(
-                        (*path, start, "compute"),
-                        f"computed field '{start}' depends on itself",
-                        expected="computed values without cycles",
-                        code="cycle",
-                    )
-                    stack.clear()
-                    break
-                if nxt not in seen:
-                    seen.add(nxt)
-                    stack.append(nxt)
+        cycle = _cycle_from(start, uses)
+        if cycle and frozenset(cycle) not in reported:
+            reported.add(frozenset(cycle))
+            ctx.add(
+                (*path, start, "compute"),
+                "computed fields depend on each other: " + " → ".join([*cycle, cycle[0]]),
+                expected="computed values without cycles",
+                code="cycle",
+            )
+
+
+def _cycle_from(start: str, uses: Mapping[str, list[str]]) -> list[str] | None:
+    """The fields of a cycle through ``start``, in order, or None."""
+    stack: list[tuple[str, list[str]]] = [(start, [start])]
+    seen: set[str] = set()
+    while stack:
+        current, trail = stack.pop()
+        for nxt in uses.get(current, ()):
+            if nxt == start:
+                return trail
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append((nxt, [*trail, nxt]))
+    return None
+
+
+def option_path(key: str) -> tuple[str | int, ...]:
+    """A widget's option key ('options[2]', 'fields.qty.min') as path parts."""
+    parts: list[str | int] = []
+    for piece in key.split("."):
+        name, *indexes = re.split(r"\[(\d+)\]", piece)
+        if name:
+            parts.append(name)
+        parts += [int(i) for i in indexes if i]
+    return tuple(parts)
 
 
 def _mentions(source: str, name: str) -> bool:
-    import re
-
     return re.search(rf"(?<![\w.'\"]){re.escape(name)}(?![\w'\"])", source) is not None
 
 
@@ -212,6 +245,8 @@ def check_field_list(
 ) -> list[str]:
     """Each item of a list of field ids must be a field of ``entity``; return the known ones."""
     pool = field_ids(ctx, entity, system=system)
+    if not ctx.fields(entity):
+        return []  # the entity's fields were refused by the schema: said once there
     good = []
     for i, item in enumerate(value if isinstance(value, list) else []):
         if not isinstance(item, str):
@@ -222,7 +257,7 @@ def check_field_list(
             ctx.add(
                 (*path, i),
                 f"unknown {what} '{item}' of entity '{entity}'",
-                expected=one_of(pool),
+                expected=one_of(pool, 12, ordered=True),
                 hint=did_you_mean(item, pool),
                 code="unknown_field",
             )

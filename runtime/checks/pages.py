@@ -20,9 +20,7 @@ def check_views(ctx: Context) -> None:
         if "roles" in view:
             ctx.known_each((*path, "roles"), view["roles"], ctx.roles, "role")
         entity = view.get("entity")
-        if not isinstance(entity, str) or not ctx.known(
-            (*path, "entity"), entity, ctx.entities, "entity"
-        ):
+        if not ctx.usable((*path, "entity"), entity):
             continue
         fields = ctx.fields(entity)
         names = names_of(fields)
@@ -48,7 +46,7 @@ def check_views(ctx: Context) -> None:
                 ctx.add(
                     (*path, "sort") if i is None else (*path, "sort", i),
                     f"unknown field '{name}' to sort by",
-                    expected=one_of(names),
+                    expected=one_of([*fields, *names], 12, ordered=True),
                     hint=did_you_mean(name, names),
                     code="unknown_field",
                 )
@@ -97,9 +95,7 @@ def check_forms(ctx: Context) -> None:
         if "roles" in form:
             ctx.known_each((*path, "roles"), form["roles"], ctx.roles, "role")
         entity = form.get("entity")
-        if not isinstance(entity, str) or not ctx.known(
-            (*path, "entity"), entity, ctx.entities, "entity"
-        ):
+        if not ctx.usable((*path, "entity"), entity):
             continue
         fields = ctx.fields(entity)
         layouts = [k for k in ("fields", "sections", "steps") if k in form]
@@ -166,6 +162,7 @@ def check_forms(ctx: Context) -> None:
                 f"required field '{f}' is neither on the form nor prefilled",
                 expected=f"'{f}' in fields, or a default or prefill",
                 code="required_missing",
+                at_key=True,
             )
         then = form.get("then")
         if isinstance(then, str):

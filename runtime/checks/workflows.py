@@ -76,7 +76,7 @@ def check_workflows(ctx: Context) -> None:
             ctx.entities,
             "entity",
             at_key="entity" not in wf,
-        ):
+        ) or not ctx.fields(entity):
             continue
         if entity in owners:
             ctx.add(
@@ -258,12 +258,21 @@ def _check_deadline(
     transitions: dict[str, Any],
 ) -> None:
     has_days, has_field = "days" in deadline, "field" in deadline
-    if has_days == has_field:
+    if has_days and has_field:
         ctx.add(
             path,
-            "a deadline needs days or field (one of them)",
+            "a deadline has both days and field; keep one",
             expected="days: 15 or field: <date field>",
             code="deadline",
+            at_key=True,
+        )
+    elif not has_days and not has_field:
+        ctx.add(
+            path,
+            "a deadline needs days or field",
+            expected="days: 15 or field: <date field>",
+            code="deadline",
+            at_key=True,
         )
     if has_field and ctx.known((*path, "field"), deadline["field"], fields, "field"):
         kind = as_map(fields[deadline["field"]]).get("type")
@@ -337,15 +346,18 @@ def _check_notification(
     pool = [*fields, "id", "state", "title", "url"]
     for key in ("title", "body"):
         texts = note.get(key)
-        for lang_text in texts.values() if isinstance(texts, dict) else [texts]:
-            for name in _PLACEHOLDER.findall(lang_text if isinstance(lang_text, str) else ""):
+        for lang, lang_text in texts.items() if isinstance(texts, dict) else [(None, texts)]:
+            where = (*path, key) if lang is None else (*path, key, lang)
+            for match in _PLACEHOLDER.finditer(lang_text if isinstance(lang_text, str) else ""):
+                name = match.group(1)
                 if name not in pool:
                     ctx.add(
-                        (*path, key),
+                        where,
                         f"unknown placeholder '{{{name}}}'",
-                        expected=one_of(pool),
+                        expected=one_of(pool, 12, ordered=True),
                         hint=did_you_mean(name, pool),
                         code="placeholder",
+                        offset=match.start(),
                     )
 
 
