@@ -15,6 +15,7 @@ $(READY): pyproject.toml
 
 run: $(READY)
 	$(BIN)/yidi check scenarios/ scenarios.yaml
+	$(BIN)/yidi serve --demo --host $(or $(HOST),127.0.0.1) --port $(or $(PORT),8000)
 
 test: $(READY)
 	$(BIN)/ruff check .

@@ -65,6 +65,62 @@ def _new(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from runtime.mistakes import AuthoringError
+    from runtime.settings import Settings
+    from runtime.web.app import create_app
+
+    settings = Settings.from_env(demo=args.demo)
+    try:
+        app = create_app(settings)
+    except AuthoringError as exc:
+        print(exc, file=sys.stderr)
+        print("yidi serve: the deployment has mistakes; fix them and start again.", file=sys.stderr)
+        return 1
+    print(
+        f"serving {settings.manifest.name} on http://{args.host}:{args.port} "
+        f"(database: {settings.database_url.split('@')[-1]})"
+    )
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", workers=1)
+    return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    """Show the schema plan of the deployment's database; apply it with ``--apply``."""
+    import asyncio
+
+    from runtime.deployment import load_deployment
+    from runtime.mistakes import AuthoringError
+    from runtime.settings import Settings
+    from runtime.storage import Plan, open_store
+
+    overrides = {k: getattr(args, k) for k in ("manifest", "data_dir", "database_url")}
+    settings = Settings.from_env(**{k: v for k, v in overrides.items() if v})
+    try:
+        deployment = load_deployment(settings.manifest)
+    except AuthoringError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+
+    async def run() -> tuple[Plan, list[str]]:
+        url, data_dir = settings.database_url, settings.data_dir
+        async with open_store(deployment, url, data_dir, start=False) as store:
+            return await store.migrate(apply=args.apply)
+
+    plan, done = asyncio.run(run())
+    if not args.apply:
+        print(plan)
+        if plan.changes:
+            print("Nothing was changed. Apply these steps with: yidi migrate --apply")
+        return 0
+    for line in done:
+        print(line)
+    print(f"Applied {len(done)} step(s)." if done else "The database schema is up to date.")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="yidi", description="Yidi scenario platform")
     p.add_argument("--version", action="version", version=f"yidi {__version__}")
@@ -90,6 +146,21 @@ def parser() -> argparse.ArgumentParser:
     new.add_argument("id", help="the package id, lower snake_case")
     new.add_argument("--dir", default="scenarios", help="where to create it (default scenarios/)")
     new.set_defaults(run=_new)
+
+    serve = sub.add_parser("serve", help="serve the deployment in scenarios.yaml ($YIDI_MANIFEST)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--demo", action="store_true", help="create the demo users and sample records"
+    )
+    serve.set_defaults(run=_serve)
+
+    migrate = sub.add_parser("migrate", help="show the database schema plan; --apply applies it")
+    migrate.add_argument("--apply", action="store_true", help="apply every step of the plan")
+    migrate.add_argument("--manifest", help="the deployment manifest (default $YIDI_MANIFEST)")
+    migrate.add_argument("--data-dir", dest="data_dir", help="the data directory ($YIDI_DATA_DIR)")
+    migrate.add_argument("--database-url", dest="database_url", help="default $DATABASE_URL")
+    migrate.set_defaults(run=_migrate)
     return p
 
 

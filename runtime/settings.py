@@ -25,6 +25,7 @@ class Settings:
     database_url: str
     secure_cookies: bool = False
     upload_mb: int = 100
+    demo: bool = False  # seed the manifest's demo users and sample records
     secret: str = field(default="", repr=False)
 
     @classmethod

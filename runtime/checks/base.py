@@ -26,6 +26,16 @@ SYSTEM_FIELDS = (
     "created_by",
     "updated_by",
 )
+# columns the store keeps beside the system fields; a field may not take their names
+RESERVED = (
+    *SYSTEM_FIELDS,
+    "org_path",
+    "row_version",
+    "scenario_version",
+    "receipt",
+    "parent_id",
+    "position",
+)
 ACTOR_WORDS = ("owner", "handler", "system")
 
 

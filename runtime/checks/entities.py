@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from runtime.checks.base import SYSTEM_FIELDS, Context, as_map, as_str
+from runtime.checks.base import RESERVED, SYSTEM_FIELDS, Context, as_map, as_str
 from runtime.expr import types as T
 from runtime.mistakes import Path, did_you_mean, one_of
 from widgets import load_widgets
@@ -97,10 +97,10 @@ def check_fields(
         if not isinstance(spec, dict):
             continue
         fpath = (*path, fid)
-        if fid in SYSTEM_FIELDS:
+        if fid in RESERVED:
             ctx.add(
                 fpath,
-                f"'{fid}' is a system field every record already has",
+                f"'{fid}' is a name the platform keeps for itself",
                 expected="another id",
                 hint=f"rename it, e.g. '{fid}_value'",
                 code="reserved",

@@ -60,7 +60,7 @@ class Templates:
             env = jinja2.Environment(
                 loader=jinja2.ChoiceLoader([loader, *chain]),
                 autoescape=True,
-                undefined=jinja2.StrictUndefined,
+                undefined=jinja2.ChainableUndefined,
                 trim_blocks=True,
                 lstrip_blocks=True,
             )

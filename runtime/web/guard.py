@@ -1,0 +1,103 @@
+"""The one gate every route passes: who is asking, in which language and theme, and CSRF.
+
+``gated(handler)`` wraps every endpoint of the app (a test checks that none
+escapes). Before the handler runs it resolves the viewer from the session
+cookie, the locale and the theme, hands out the browser's CSRF cookie, and
+refuses any unsafe request without a valid token. Permission checks proper
+(which view, which rows) happen in the handlers through ``runtime.access``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from runtime.access import ANONYMOUS, Viewer
+from runtime.web import csrf, sessions
+from runtime.web.i18n import locale_of
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+async def load_viewer(request: Request) -> Viewer:
+    from runtime.storage.platform import Grant, User
+
+    user_id = await sessions.resume(request.cookies.get(sessions.COOKIE))
+    if user_id is None:
+        return ANONYMOUS
+    user = await User.get_or_none(id=user_id, active=True)
+    if user is None:
+        return ANONYMOUS
+    grants = await Grant.filter(user_id=user_id).order_by("id").values_list("org_unit_id", "role")
+    return Viewer(int(user.id), user.login, user.name, tuple((str(u), str(r)) for u, r in grants))
+
+
+def gated(handler: Handler, *, api: bool = False) -> Handler:
+    async def endpoint(request: Request) -> Response:
+        state = request.app.state
+        secret = state.settings.ensure_secret()
+        browser = request.cookies.get(csrf.COOKIE)
+        fresh = browser is None
+        if fresh:
+            browser = csrf.new_browser_id()
+        request.state.csrf_token = csrf.token_for(secret, browser)
+        request.state.locale = locale_of(request, state.default_locale)
+        viewer = await load_viewer(request)
+        request.state.viewer = viewer
+        request.state.user = None if viewer.anonymous else viewer
+        request.state.theme = state.deployment.theme_of(viewer.org)
+        try:
+            if request.method in csrf.UNSAFE:
+                token_client = api and not request.cookies
+                if not token_client and (fresh or not await csrf.valid(request, secret)):
+                    raise HTTPException(403, "csrf")
+            response = await handler(request)
+        finally:
+            await request.close()  # uploaded files of a parsed form are closed and removed
+        if fresh:
+            response.set_cookie(
+                csrf.COOKIE,
+                browser,
+                httponly=True,
+                samesite="lax",
+                secure=state.settings.secure_cookies,
+                path="/",
+            )
+        if "lang" in request.query_params:
+            response.set_cookie(
+                "lang",
+                request.state.locale,
+                samesite="lax",
+                path="/",
+                max_age=365 * 24 * 3600,
+                secure=state.settings.secure_cookies,
+            )
+        return response
+
+    endpoint.gated = True  # type: ignore[attr-defined]
+    endpoint.__name__ = getattr(handler, "__name__", "endpoint")
+    return endpoint
+
+
+def viewer_of(request: Request) -> Viewer:
+    viewer: Viewer = getattr(request.state, "viewer", ANONYMOUS)
+    return viewer
+
+
+def require_login(request: Request) -> Viewer:
+    viewer = viewer_of(request)
+    if viewer.anonymous:
+        raise HTTPException(401, "login")
+    return viewer
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def deny() -> Any:
+    raise HTTPException(403, "forbidden")

@@ -1,0 +1,47 @@
+"""The home page: the scenarios, forms and views this user may use."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from runtime.web.guard import viewer_of
+from runtime.web.templating import render
+from runtime.web.urls import form_url, view_url
+
+
+def menu(request: Request) -> list[dict[str, Any]]:
+    state = request.app.state
+    viewer = viewer_of(request)
+    groups = []
+    for scenario in state.deployment.scenarios.values():
+        forms = [
+            {"label": f.label, "url": form_url(f), "order": f.spec.get("order", 100)}
+            for f in scenario.forms.values()
+            if f.spec.get("mode", "create") == "create"
+            and not f.spec.get("public")
+            and not viewer.anonymous
+            and state.access.can_use_form(viewer, f)
+        ]
+        views = [
+            {"label": v.label, "url": view_url(v), "order": v.spec.get("order", 100)}
+            for v in scenario.views.values()
+            if v.kind in ("list", "board")
+            and not viewer.anonymous
+            and state.access.can_open_view(viewer, v)
+        ]
+        if forms or views:
+            groups.append(
+                {
+                    "title": scenario.title,
+                    "forms": sorted(forms, key=lambda x: x["order"]),
+                    "views": sorted(views, key=lambda x: x["order"]),
+                }
+            )
+    return groups
+
+
+async def home(request: Request) -> Response:
+    return render(request, "home.html", {"groups": menu(request)})

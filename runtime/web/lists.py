@@ -1,0 +1,316 @@
+"""List and board views: filters, search, sort and keyset paging, updated in place.
+
+One URL answers both ways: the whole page, or (for htmx) the ``results``
+block. Unknown filters or sort fields are answered with 400. References are
+named through one lookup per kind, never a query per row. Counts are bounded.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.datastructures import QueryParams
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from runtime.model import Entity, View
+from runtime.storage.records import ListQuery, Record
+from runtime.web.display import option_labels, show, system_text
+from runtime.web.guard import viewer_of
+from runtime.web.i18n import t
+from runtime.web.lookup import context, denied, view_of
+from runtime.web.templating import render
+from runtime.web.urls import form_url, record_url, view_url
+
+COUNT_CAP = 10_000
+SYSTEM_LABELS = {
+    "state": "state",
+    "created_at": "created_at",
+    "updated_at": "updated_at",
+    "owner": "owner",
+    "org": "org",
+    "id": "id",
+    "created_by": "created_by",
+    "updated_by": "updated_by",
+}
+
+
+def column_label(entity: Entity, name: str, locale: str) -> Any:
+    if name in entity.fields:
+        return entity.fields[name].label
+    return t(SYSTEM_LABELS.get(name, name), locale)
+
+
+def build_query(view: View, params: QueryParams, request: Request) -> ListQuery:
+    """The query of a view from the URL; unknown filters and sort fields → 400."""
+    entity = view.entity
+    access = request.app.state.access
+    viewer = viewer_of(request)
+    equals: dict[str, list[Any]] = {}
+    for key in params:
+        if not key.startswith("f."):
+            continue
+        name = key[2:]
+        if name not in view.filters:
+            raise HTTPException(400, f"unknown filter {name}")
+        values = [v for v in params.getlist(key) if v != ""]
+        if values:
+            equals[name] = [_filter_value(entity, name, v) for v in values]
+    sort = view.sort
+    wanted = params.get("sort")
+    if wanted:
+        name = wanted.lstrip("-")
+        if name not in entity.fields and name not in SYSTEM_LABELS:
+            raise HTTPException(400, f"unknown sort field {name}")
+        sort = [(name, wanted.startswith("-"))]
+    q = (params.get("q") or "").strip()[:100]
+    return ListQuery(
+        where=[view.where] if view.where else [],
+        equals=equals,
+        search=(q, view.search) if q and view.search else None,
+        sort=sort,
+        after=params.get("after") or None,
+        before=params.get("before") or None,
+        limit=int(view.spec.get("page_size", 20)),
+        scope=access.scope(viewer, entity, view.spec.get("roles")),
+    )
+
+
+def _filter_value(entity: Entity, name: str, raw: str) -> Any:
+    field = entity.fields.get(name)
+    if field is None:
+        return raw
+    value, problem = field.widget.parse(raw, field.spec)
+    if problem is not None:
+        raise HTTPException(400, f"bad filter value for {name}")
+    return value
+
+
+def filter_options(
+    view: View, params: QueryParams, request: Request, locale: str
+) -> list[dict[str, Any]]:
+    entity = view.entity
+    out = []
+    for name in view.filters:
+        chosen = set(params.getlist(f"f.{name}"))
+        options: list[tuple[str, str]] = []
+        if name == "state" and entity.workflow:
+            from runtime.model import text
+
+            options = [
+                (sid, text(s.get("label"), locale)) for sid, s in entity.workflow.states.items()
+            ]
+        elif name in entity.fields:
+            f = entity.fields[name]
+            if f.type in ("choice", "multichoice"):
+                options = list(option_labels(f, locale).items())
+            elif f.type == "bool":
+                options = [("true", t("yes", locale)), ("false", t("no", locale))]
+            elif f.type == "rating":
+                options = [(str(n), "★" * n) for n in range(1, int(f.spec.get("max") or 5) + 1)]
+            elif f.type == "org":
+                from runtime.model import text
+
+                kind = f.spec.get("kind")
+                units = request.app.state.deployment.org.values()
+                options = [
+                    (u.id, text(u.label, locale)) for u in units if not kind or u.kind == kind
+                ]
+        out.append(
+            {
+                "id": name,
+                "label": column_label(entity, name, locale),
+                "options": [(v, label, v in chosen) for v, label in options],
+            }
+        )
+    return out
+
+
+async def names_for(
+    request: Request, entity: Entity, rows: list[Record], columns: list[str]
+) -> dict[str, dict[Any, str]]:
+    """Labels of users, org units and referenced records shown in ``rows``: one lookup per kind."""
+    store = request.app.state.store
+    locale = request.state.locale
+    users: set[Any] = set()
+    refs: dict[str, set[Any]] = {}
+    for name in columns:
+        f = entity.fields.get(name)
+        kind = f.type if f else ("user" if name in ("owner", "created_by", "updated_by") else None)
+        if kind not in ("user", "ref"):
+            continue
+        for row in rows:
+            value = row.get(name)
+            items = value if isinstance(value, list) else [value]
+            bucket = (
+                users
+                if kind == "user"
+                else refs.setdefault(str(f.spec["entity"]) if f else "", set())
+            )
+            bucket.update(v for v in items if v is not None)
+    names = await store.labels(users=users, refs=refs) if users or refs else {}
+    from runtime.model import text
+
+    names = dict(names)
+    names["org"] = {u.id: text(u.label, locale) for u in request.app.state.deployment.org.values()}
+    return names
+
+
+def cells(
+    entity: Entity,
+    row: Record,
+    columns: list[str],
+    names: dict[str, dict[Any, str]],
+    locale: str,
+    state_labels: dict[str, str],
+) -> list[str]:
+    out = []
+    for name in columns:
+        if name in entity.fields:
+            out.append(show(entity.fields[name], row.get(name), locale, names))
+        elif name == "state":
+            out.append(state_labels.get(str(row.get("state")), str(row.get("state") or "")))
+        else:
+            out.append(system_text(name, row.get(name), locale, names))
+    return out
+
+
+def state_labels(entity: Entity, locale: str) -> dict[str, str]:
+    from runtime.model import text
+
+    if not entity.workflow:
+        return {}
+    return {sid: text(s.get("label"), locale) for sid, s in entity.workflow.states.items()}
+
+
+def _url(base: str, params: QueryParams, **changes: str | None) -> str:
+    items = [
+        (k, v) for k, v in params.multi_items() if k not in changes and k not in ("after", "before")
+    ]
+    items += [(k, v) for k, v in changes.items() if v]
+    return base + ("?" + urlencode(items) if items else "")
+
+
+async def view_page(request: Request) -> Response:
+    view = view_of(request)
+    viewer = viewer_of(request)
+    access = request.app.state.access
+    if view.kind not in ("list", "board"):
+        raise HTTPException(404)
+    if not access.can_open_view(viewer, view):
+        raise denied(viewer)
+    if view.kind == "board":
+        return await board_page(request, view)
+    locale = request.state.locale
+    params = request.query_params
+    entity = view.entity
+    store = request.app.state.store
+    query = build_query(view, params, request)
+    ctx = context(request)
+    page = await store.list(entity, query, ctx)
+    count, exact = await store.count(entity, query, ctx, cap=COUNT_CAP)
+    columns = view.columns
+    names = await names_for(request, entity, page.rows, columns)
+    labels = state_labels(entity, locale)
+    base = view_url(view)
+    current_sort = params.get("sort") or ""
+    scenario = request.app.state.deployment.scenarios[view.scenario]
+    new_forms = [
+        {"label": f.label, "url": form_url(f)}
+        for f in scenario.forms.values()
+        if f.entity is entity
+        and f.spec.get("mode", "create") == "create"
+        and access.can_use_form(viewer, f)
+    ]
+    context_vars = {
+        "page_title": view.label,
+        "scenario_title": scenario.title,
+        "view_label": view.label,
+        "base_url": base,
+        "q": params.get("q", ""),
+        "sort": current_sort,
+        "search_fields": view.search,
+        "filters": filter_options(view, params, request, locale),
+        "columns": [
+            {
+                "label": column_label(entity, c, locale),
+                "sort_url": _url(
+                    base,
+                    params,
+                    sort=("" if current_sort == "-" + c else "-") + c
+                    if current_sort.lstrip("-") == c
+                    else c,
+                ),
+                "sorted": current_sort.lstrip("-") == c,
+                "desc": current_sort.startswith("-"),
+            }
+            for c in columns
+        ],
+        "rows": [
+            {
+                "url": record_url(entity, row["id"]),
+                "cells": cells(entity, row, columns, names, locale, labels),
+            }
+            for row in page.rows
+        ],
+        "total_text": t("total" if exact else "total_more", locale, n=count),
+        "next_url": _url(base, params, after=page.next) if page.next else None,
+        "prev_url": _url(base, params, before=page.prev) if page.prev else None,
+        "first_url": _url(base, params) if (params.get("after") or params.get("before")) else None,
+        "can_export": bool(view.spec.get("export")),
+        "export_csv": _url(base + "/export.csv", params),
+        "export_xlsx": _url(base + "/export.xlsx", params),
+        "can_import": bool(view.spec.get("import")),
+        "import_url": base + "/import",
+        "new_forms": new_forms,
+    }
+    htmx_target = request.headers.get("HX-Target")
+    block = "results" if htmx_target == "results" else None
+    return render(request, "list.html", context_vars, block=block)
+
+
+async def board_page(request: Request, view: View) -> Response:
+    locale = request.state.locale
+    entity = view.entity
+    store = request.app.state.store
+    ctx = context(request)
+    group = str(view.spec.get("group_by") or "state")
+    if group == "state" and entity.workflow:
+        lanes = [(sid, label) for sid, label in state_labels(entity, locale).items()]
+    else:
+        lanes = list(option_labels(entity.fields[group], locale).items())
+    columns = [c for c in view.columns if c not in (entity.title_field, group)]
+    board = []
+    base = build_query(view, request.query_params, request)
+    for value, label in lanes:
+        query = base.narrowed(group, value, limit=20)
+        page = await store.list(entity, query, ctx)
+        count, exact = await store.count(entity, query, ctx, cap=COUNT_CAP)
+        names = await names_for(request, entity, page.rows, columns)
+        board.append(
+            {
+                "label": label,
+                "count_text": str(count) if exact else f"{count}+",
+                "rows": [
+                    {
+                        "url": record_url(entity, r["id"]),
+                        "title": r.get(entity.title_field),
+                        "cells": cells(entity, r, columns, names, locale, {}),
+                    }
+                    for r in page.rows
+                ],
+            }
+        )
+    scenario = request.app.state.deployment.scenarios[view.scenario]
+    return render(
+        request,
+        "board.html",
+        {
+            "page_title": view.label,
+            "scenario_title": scenario.title,
+            "view_label": view.label,
+            "board": board,
+        },
+    )
