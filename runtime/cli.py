@@ -79,6 +79,10 @@ def _serve(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         print("yidi serve: the deployment has mistakes; fix them and start again.", file=sys.stderr)
         return 1
+    refused = _schema_refused(settings, app.state.deployment)
+    if refused:
+        print(refused, file=sys.stderr)
+        return 1
     print(
         f"serving {settings.manifest.name} on http://{args.host}:{args.port} "
         f"(database: {settings.database_url.split('@')[-1]})"
@@ -119,6 +123,29 @@ def _migrate(args: argparse.Namespace) -> int:
         print(line)
     print(f"Applied {len(done)} step(s)." if done else "The database schema is up to date.")
     return 0
+
+
+def _schema_refused(settings: object, deployment: object) -> str | None:
+    """Open the store once before serving: an incompatible schema change is shown as a plan."""
+    import asyncio
+
+    from runtime.storage import open_store
+    from runtime.storage.sync import SchemaRefused
+
+    async def run() -> None:
+        async with open_store(
+            deployment,
+            settings.database_url,
+            settings.data_dir,  # type: ignore[attr-defined]
+            models=["runtime.web.sessions"],
+        ):
+            pass
+
+    try:
+        asyncio.run(run())
+    except SchemaRefused as exc:
+        return str(exc)
+    return None
 
 
 def parser() -> argparse.ArgumentParser:
