@@ -88,6 +88,7 @@ def test_create_list_filter_edit_export(server: tuple[str, str], size: str, tmp_
 
     url, password = server
     title = f"关于学校门口护学岗的建议（{size}）"
+    expect.set_options(timeout=20_000)  # CI machines are shared: be patient, never flaky
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=CHROMIUM,
@@ -102,6 +103,7 @@ def test_create_list_filter_edit_export(server: tuple[str, str], size: str, tmp_
         )
         try:
             deputy = browser.new_context(viewport=SIZES[size], locale="zh-CN")
+            deputy.set_default_timeout(20_000)
             page = deputy.new_page()
             page.goto(url + "/login")
             page.fill("input[name=login]", "deputy_zhang")
@@ -120,6 +122,7 @@ def test_create_list_filter_edit_export(server: tuple[str, str], size: str, tmp_
             deputy.close()
 
             staff = browser.new_context(viewport=SIZES[size], locale="zh-CN", accept_downloads=True)
+            staff.set_default_timeout(20_000)
             page = staff.new_page()
             page.goto(url + "/login")
             page.fill("input[name=login]", "lc_staff")

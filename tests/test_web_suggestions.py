@@ -234,7 +234,24 @@ def test_edit_conflict_says_who_changed_it(site: tuple[object, Path]) -> None:
     assert "王芳" in stale.text and "修改" in stale.text
 
 
-def test_text_in_a_number_field_and_oversized_upload(site: tuple[object, Path]) -> None:
+def test_text_in_a_number_field_gets_a_message(site: tuple[object, Path]) -> None:
+    deputy = browser(site, "deputy_li")
+    deputy.get(NEW)
+    fields = {
+        "title": "人数测试",
+        "category": "教育",
+        "body": "这是一条足够长的测试建议内容文本，用来检查数字字段。",
+    }
+    response = deputy.post(NEW, {**fields, "affected": "很多人"})
+    assert response.status_code == 422
+    assert re.search(r'id="e-affected" role="alert">请输入[^<]*数[^<]*<', response.text)
+    assert 'value="很多人"' in response.text  # what was typed is kept
+    negative = deputy.post(NEW, {**fields, "affected": "-3"})
+    assert negative.status_code == 422
+    assert deputy.post(NEW, {**fields, "affected": "1,200"}).status_code == 303
+
+
+def test_oversized_upload_of_the_wrong_type(site: tuple[object, Path]) -> None:
     deputy = browser(site, "deputy_li")
     deputy.get(NEW)
     big = b"0" * (11 * 1024 * 1024)

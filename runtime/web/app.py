@@ -146,11 +146,19 @@ def create_app(settings: Settings | None = None, deployment: Deployment | None =
     return app
 
 
+DEMO_LOCK = 7_310_580_022  # pg_advisory_xact_lock key: one process seeds the demo at a time
+
+
 async def seed_demo(store: Any, deployment: Deployment, settings: Settings) -> None:
+    from tortoise.transactions import in_transaction
+
     from runtime.demo import seed_records, seed_users
 
-    password = await seed_users(deployment, settings.data_dir)
     count = int((deployment.data.get("demo") or {}).get("records", 50))
+    async with in_transaction(store.connection_name) as conn:
+        if store.pg:
+            await conn.execute_query("SELECT pg_advisory_xact_lock($1)", [DEMO_LOCK])
+        password = await seed_users(deployment, settings.data_dir)
     made = await seed_records(store, deployment, count)
     users = ", ".join((deployment.data.get("demo") or {}).get("users") or {})
     print(f"demo: {made} sample records; users: {users}")

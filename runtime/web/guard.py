@@ -24,16 +24,14 @@ Handler = Callable[[Request], Awaitable[Response]]
 
 
 async def load_viewer(request: Request) -> Viewer:
-    from runtime.storage.platform import Grant, User
-
-    user_id = await sessions.resume(request.cookies.get(sessions.COOKIE))
-    if user_id is None:
+    rows = await sessions.resume(request.cookies.get(sessions.COOKIE))
+    if not rows:
         return ANONYMOUS
-    user = await User.get_or_none(id=user_id, active=True)
-    if user is None:
-        return ANONYMOUS
-    grants = await Grant.filter(user_id=user_id).order_by("id").values_list("org_unit_id", "role")
-    return Viewer(int(user.id), user.login, user.name, tuple((str(u), str(r)) for u, r in grants))
+    first = rows[0]
+    grants = tuple(
+        (str(r["org_unit_id"]), str(r["role"])) for r in rows if r["org_unit_id"] is not None
+    )
+    return Viewer(int(first["user_id"]), str(first["login"]), str(first["name"]), grants)
 
 
 def gated(handler: Handler, *, api: bool = False) -> Handler:

@@ -7,6 +7,7 @@ named through one lookup per kind, never a query per row. Counts are bounded.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 from urllib.parse import urlencode
 
@@ -35,6 +36,14 @@ SYSTEM_LABELS = {
     "created_by": "created_by",
     "updated_by": "updated_by",
 }
+
+
+async def both(first: Any, second: Any, *, parallel: bool) -> tuple[Any, Any]:
+    """Two independent queries: at once where the database has a pool (PostgreSQL)."""
+    if parallel:
+        a, b = await asyncio.gather(first, second)
+        return a, b
+    return await first, await second
 
 
 def column_label(entity: Entity, name: str, locale: str) -> Any:
@@ -209,8 +218,11 @@ async def view_page(request: Request) -> Response:
     store = request.app.state.store
     query = build_query(view, params, request)
     ctx = context(request)
-    page = await store.list(entity, query, ctx)
-    count, exact = await store.count(entity, query, ctx, cap=COUNT_CAP)
+    page, (count, exact) = await both(
+        store.list(entity, query, ctx),
+        store.count(entity, query, ctx, cap=COUNT_CAP),
+        parallel=store.pg,
+    )
     columns = view.columns
     names = await names_for(request, entity, page.rows, columns)
     labels = state_labels(entity, locale)

@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from typing import Any
 
-from tortoise import fields
+from tortoise import connections, fields
 from tortoise.models import Model
 
 COOKIE = "yidi_session"
@@ -50,21 +51,40 @@ async def start(user_id: int, ip: str | None, at: dt.datetime | None = None) -> 
     return token
 
 
-async def resume(token: str | None, at: dt.datetime | None = None) -> int | None:
-    """The user of a live session, refreshing its idle clock; None when expired or unknown."""
+async def resume(token: str | None, at: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """The live session's user and grants in one query: rows of (user, grant); [] when none.
+
+    Each row holds user_id, login, name, created_at, seen_at, org_unit_id, role. An
+    expired session is deleted; the idle clock is refreshed at most once a minute.
+    """
     if not token or len(token) > 200:
-        return None
+        return []
     moment = at or now()
-    found = await Session.get_or_none(id=_digest(token))
-    if found is None:
-        return None
-    if moment - found.seen_at > IDLE or moment - found.created_at > ABSOLUTE:
-        await found.delete()
-        return None
-    if moment - found.seen_at > dt.timedelta(minutes=1):
-        found.seen_at = moment
-        await found.save(update_fields=["seen_at"])
-    return int(found.user_id)
+    digest = _digest(token)
+    db = connections.get("default")
+    mark = "$1" if db.capabilities.dialect == "postgres" else "?"
+    rows = await db.execute_query_dict(
+        'SELECT s."user_id", s."created_at", s."seen_at", u."login", u."name", g."org_unit_id", g."role" '
+        'FROM "yidi_session" s JOIN "yidi_user" u ON u."id" = s."user_id" AND u."active" '
+        'LEFT JOIN "yidi_grant" g ON g."user_id" = u."id" '
+        f'WHERE s."id" = {mark} ORDER BY g."id"',
+        [digest],
+    )
+    if not rows:
+        return []
+    created, seen = _aware(rows[0]["created_at"]), _aware(rows[0]["seen_at"])
+    if moment - seen > IDLE or moment - created > ABSOLUTE:
+        await Session.filter(id=digest).delete()
+        return []
+    if moment - seen > dt.timedelta(minutes=1):
+        await Session.filter(id=digest).update(seen_at=moment)
+    return list(rows)
+
+
+def _aware(value: Any) -> dt.datetime:
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 async def end(token: str | None) -> None:
