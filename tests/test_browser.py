@@ -27,6 +27,13 @@ SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "hei
 BODY = "学校门口早晚高峰车辆拥堵，学生过马路存在安全隐患，建议增设护学岗和临时停车区。"
 
 
+def sign_in(page: object, url: str, login: str, password: str) -> None:
+    page.goto(url + "/login")  # type: ignore[attr-defined]
+    page.fill("input[name=login]", login)  # type: ignore[attr-defined]
+    page.fill("input[name=password]", password)  # type: ignore[attr-defined]
+    page.click("button.primary")  # type: ignore[attr-defined]
+
+
 def _missing() -> str | None:
     if not Path(CHROMIUM).exists():
         return f"no Chromium at {CHROMIUM} (install Debian's chromium package)"
@@ -105,10 +112,7 @@ def test_create_list_filter_edit_export(server: tuple[str, str], size: str, tmp_
             deputy = browser.new_context(viewport=SIZES[size], locale="zh-CN")
             deputy.set_default_timeout(20_000)
             page = deputy.new_page()
-            page.goto(url + "/login")
-            page.fill("input[name=login]", "deputy_zhang")
-            page.fill("input[name=password]", password)
-            page.click("button.primary")
+            sign_in(page, url, "deputy_zhang", password)
             page.click("text=提出建议")
             page.fill("#i-title", title)
             page.select_option("#i-category", "交通出行")
@@ -124,10 +128,7 @@ def test_create_list_filter_edit_export(server: tuple[str, str], size: str, tmp_
             staff = browser.new_context(viewport=SIZES[size], locale="zh-CN", accept_downloads=True)
             staff.set_default_timeout(20_000)
             page = staff.new_page()
-            page.goto(url + "/login")
-            page.fill("input[name=login]", "lc_staff")
-            page.fill("input[name=password]", password)
-            page.click("button.primary")
+            sign_in(page, url, "lc_staff", password)
             page.click("text=建议总览")
             page.select_option(
                 "select[name='f.category']", "交通出行"

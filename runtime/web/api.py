@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from runtime.checks.base import SYSTEM_FIELDS
 from runtime.model import Entity, Form, text
 from runtime.storage.records import Conflict, ListQuery
 from runtime.web import formdata
@@ -26,17 +27,7 @@ from runtime.web.lookup import context, entity_of, record_id
 from runtime.web.records import can_edit, editable_fields
 
 MAX_BODY = 1_000_000
-SYSTEM = (
-    "id",
-    "org",
-    "owner",
-    "state",
-    "created_at",
-    "updated_at",
-    "created_by",
-    "updated_by",
-    "row_version",
-)
+SYSTEM = (*SYSTEM_FIELDS, "row_version")
 
 
 def to_json(value: Any) -> Any:
