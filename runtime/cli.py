@@ -14,11 +14,16 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from runtime import __version__
 from runtime.checker import UsageError, check_paths
 from runtime.mistakes import report
 from runtime.schema import SCHEMA_DIR
+
+if TYPE_CHECKING:
+    from runtime.deployment import Deployment
+    from runtime.settings import Settings
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -125,7 +130,7 @@ def _migrate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _schema_refused(settings: object, deployment: object) -> str | None:
+def _schema_refused(settings: Settings, deployment: Deployment) -> str | None:
     """Open the store once before serving: an incompatible schema change is shown as a plan."""
     import asyncio
 
@@ -136,7 +141,7 @@ def _schema_refused(settings: object, deployment: object) -> str | None:
         async with open_store(
             deployment,
             settings.database_url,
-            settings.data_dir,  # type: ignore[attr-defined]
+            settings.data_dir,
             models=["runtime.web.sessions"],
         ):
             pass
