@@ -78,6 +78,8 @@ def check_entities(ctx: Context) -> None:
                     expected="a text, longtext or choice field",
                     code="title_type",
                 )
+        if "edit_roles" in entity:
+            ctx.known_each((*path, "edit_roles"), entity["edit_roles"], ctx.roles, "role")
         names = names_of(fields)
         for cid, check in as_map(entity.get("checks")).items():
             check = as_map(check)

@@ -55,8 +55,9 @@ def can_edit(request: Request, entity: Entity, record: dict[str, Any], viewer: V
 
 
 def _edit_roles(entity: Entity) -> set[str]:
-    """Roles that may edit: those of the entity's views that export or import (staff views)."""
-    return set(entity.spec.get("edit_roles") or []) | {"staff", "admin"}
+    """The entity's ``edit_roles`` from the scenario (none: only the owner, while in the first state)."""
+    value = entity.spec.get("edit_roles") or []
+    return {value} if isinstance(value, str) else set(value)
 
 
 def editable_fields(entity: Entity) -> list[str]:
