@@ -17,41 +17,15 @@ condition (``Scope``): rows are never filtered in Python after fetching.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from runtime.authz import Authz, entity_object, form_object, view_object
 from runtime.deployment import Deployment
 from runtime.model import Entity, Form, Scenario, View
+from runtime.viewer import ANONYMOUS, Viewer
 
-
-@dataclass(frozen=True)
-class Viewer:
-    id: int | None = None
-    login: str = ""
-    name: str = ""
-    grants: tuple[tuple[str, str], ...] = ()  # (org unit id, platform role)
-
-    @property
-    def anonymous(self) -> bool:
-        return self.id is None
-
-    @property
-    def org(self) -> str | None:
-        """The primary org unit: where the first grant is held."""
-        return self.grants[0][0] if self.grants else None
-
-    @property
-    def orgs(self) -> list[str]:
-        return list(dict.fromkeys(unit for unit, _ in self.grants))
-
-    def roles_at(self) -> dict[str, set[str]]:
-        out: dict[str, set[str]] = {}
-        for unit, role in self.grants:
-            out.setdefault(role, set()).add(unit)
-        return out
-
-
-ANONYMOUS = Viewer()
+__all__ = ["ANONYMOUS", "Access", "Scope", "Viewer"]
 
 
 @dataclass(frozen=True)
@@ -69,13 +43,15 @@ class Scope:
         return cls(nothing=True)
 
 
-@dataclass
 class Access:
-    deployment: Deployment
-    _cache: dict[Any, Any] = field(default_factory=dict)
+    """Permission questions of the app, answered by the Casbin decision point (``Authz``)."""
+
+    def __init__(self, deployment: Deployment) -> None:
+        self.deployment = deployment
+        self.authz = Authz(deployment)
 
     def scenario_roles(self, viewer: Viewer, scenario: Scenario) -> dict[str, set[str]]:
-        """Scenario role → org units where the viewer holds it."""
+        """Scenario role → org units where the viewer holds it (for field rules and actors)."""
         held = viewer.roles_at()
         out: dict[str, set[str]] = {}
         for role, targets in scenario.role_map.items():
@@ -86,49 +62,40 @@ class Access:
                 out[role] = units
         return out
 
-    def _admitted(
-        self, viewer: Viewer, scenario: Scenario, roles: Iterable[str] | None
-    ) -> set[str]:
-        held = self.scenario_roles(viewer, scenario)
-        wanted = set(roles) if roles else set(scenario.roles)
-        units: set[str] = set()
-        for role in wanted & set(held):
-            units |= held[role]
-        return units
-
     def can_open_view(self, viewer: Viewer, view: View) -> bool:
-        scenario = self.deployment.scenarios[view.scenario]
         if view.kind == "public":
             return True
-        return bool(self._admitted(viewer, scenario, _ids(view.spec.get("roles"))))
+        return self.authz.allowed(viewer, view_object(view.scenario, view.id), "open")
 
     def can_use_form(self, viewer: Viewer, form: Form) -> bool:
         if form.spec.get("public"):
             return True
-        scenario = self.deployment.scenarios[form.scenario]
-        return bool(self._admitted(viewer, scenario, _ids(form.spec.get("roles"))))
+        return self.authz.allowed(viewer, form_object(form.scenario, form.id), "use")
+
+    def may(
+        self, viewer: Viewer, entity: Entity, act: str, record: Mapping[str, Any] | None = None
+    ) -> bool:
+        """An entity-wide action (export, import, edit …), at the record's org unit when given."""
+        path = str(record.get("org_path") or "") if record is not None else None
+        return self.authz.allowed(viewer, entity_object(entity.scenario, entity.id), act, path)
 
     def form_org(self, viewer: Viewer, form: Form) -> str:
         """The org unit a record created through ``form`` belongs to."""
-        return self.home_org(viewer, form.scenario, form.spec.get("roles"))
+        return self.home_org(viewer, form_object(form.scenario, form.id), "use")
 
-    def home_org(self, viewer: Viewer, scenario_id: str, roles: Any) -> str:
-        """The unit where the viewer holds one of ``roles``: where their new records belong."""
-        scenario = self.deployment.scenarios[scenario_id]
-        units = self._admitted(viewer, scenario, _ids(roles))
-        for unit in viewer.orgs:
-            if unit in units:
-                return unit
-        if units:
-            return sorted(units)[0]
-        return next(iter(self.deployment.org))
+    def home_org(self, viewer: Viewer, obj: str, act: str) -> str:
+        """The first unit where the viewer may do ``act`` on ``obj``: where their new records belong."""
+        units = self.authz.units(viewer, obj, act)
+        return units[0] if units else next(iter(self.deployment.org))
 
-    def scope(self, viewer: Viewer, entity: Entity, roles: Iterable[str] | None = None) -> Scope:
-        """Rows of ``entity`` the viewer sees through a view admitting ``roles``."""
+    def scope(
+        self, viewer: Viewer, entity: Entity, obj: str | None = None, act: str = "read"
+    ) -> Scope:
+        """Rows of ``entity`` the viewer sees through ``obj`` (a view; default the entity itself)."""
         if viewer.anonymous:
             return Scope.none()
         scenario = self.deployment.scenarios[entity.scenario]
-        units = self._admitted(viewer, scenario, roles)
+        units = self.authz.units(viewer, obj or entity_object(entity.scenario, entity.id), act)
         if not units and not self.scenario_roles(viewer, scenario):
             return Scope.none()
         paths = _minimal(self.deployment.org_path(u) for u in units)

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from runtime.access import Access, Viewer
+from runtime.authz import transition_object
 from runtime.expr import Context
 from runtime.model import Entity, Transition
 
@@ -34,19 +35,15 @@ def is_actor(
     if viewer.anonymous:
         return False
     scenario = access.deployment.scenarios[entity.scenario]
-    held = access.scenario_roles(viewer, scenario)
     path = str(record.get("org_path") or "")
+    obj = transition_object(entity.scenario, entity.id, transition.id)
     for actor in transition.actors:
         if actor == "system":
             continue
         if actor == "owner" and record.get("owner") == viewer.id:
             return True
-        if actor in held:
-            units = held[actor]
-            if any(path.startswith(access.deployment.org_path(u)) for u in units):
-                return True
-            if not path:
-                return True
+        if actor in scenario.roles and access.authz.allowed(viewer, obj, "take", path or None):
+            return True
         f = entity.fields.get(actor)
         if f is not None and f.type in ("user", "org"):
             value = record.get(actor)

@@ -21,6 +21,8 @@ def check_manifest(manifest: Manifest, packages: Mapping[str, Package]) -> list[
     roles = as_map(manifest.data.get("roles"))
     catalogs = as_map(manifest.data.get("catalogs"))
     themes = _themes(manifest)
+    for i, role in enumerate(manifest.data.get("admin_roles") or []):
+        ctx.known(("admin_roles", i), role, roles, "platform role")
     if isinstance(manifest.data.get("theme"), str):
         ctx.known(("theme",), manifest.data["theme"], themes, "theme")
     for unit in manifest.org_units():

@@ -37,7 +37,8 @@ async def login(request: Request) -> Response:
     password = str(form.get("password") or "")[:1000]
     target = safe_next(form.get("next"))
     user = await User.get_or_none(login=login_name) if login_name else None
-    moment = sessions.now()
+    clock = getattr(request.app.state, "clock", None)
+    moment = clock() if clock else sessions.now()
     locked = user is not None and user.locked_until is not None and user.locked_until > moment
     ok = passwords.verify(user.password_hash if user else None, password) and not locked
     if user is None or not ok or not user.active:

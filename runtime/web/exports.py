@@ -64,7 +64,8 @@ async def export(request: Request) -> Response:
         raise HTTPException(404)
     if view.kind != "list" or not view.spec.get("export"):
         raise HTTPException(404)
-    if not request.app.state.access.can_open_view(viewer, view):
+    access = request.app.state.access
+    if not access.can_open_view(viewer, view) or not access.may(viewer, view.entity, "export"):
         raise denied(viewer)
     locale = request.state.locale
     header = [text(column_label(view.entity, c, locale), locale) for c in export_columns(view)]

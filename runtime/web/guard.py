@@ -24,7 +24,8 @@ Handler = Callable[[Request], Awaitable[Response]]
 
 
 async def load_viewer(request: Request) -> Viewer:
-    rows = await sessions.resume(request.cookies.get(sessions.COOKIE))
+    clock = getattr(request.app.state, "clock", None)
+    rows = await sessions.resume(request.cookies.get(sessions.COOKIE), clock() if clock else None)
     if not rows:
         return ANONYMOUS
     first = rows[0]

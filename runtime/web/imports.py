@@ -22,6 +22,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from runtime.authz import entity_object
 from runtime.model import Entity, View, text
 from runtime.web.guard import client_ip, viewer_of
 from runtime.web.i18n import t
@@ -201,7 +202,8 @@ def _allowed(request: Request) -> View:
     viewer = viewer_of(request)
     if not importable(view):
         raise HTTPException(404)
-    if not request.app.state.access.can_open_view(viewer, view) or viewer.anonymous:
+    access = request.app.state.access
+    if not access.can_open_view(viewer, view) or not access.may(viewer, view.entity, "import"):
         raise denied(viewer)
     return view
 
@@ -310,7 +312,9 @@ async def import_confirm(request: Request) -> Response:
     job["state"] = "running"
     path.write_text(json.dumps(job, ensure_ascii=False), "utf-8")
     viewer = viewer_of(request)
-    org = request.app.state.access.home_org(viewer, view.scenario, view.spec.get("roles"))
+    org = request.app.state.access.home_org(
+        viewer, entity_object(view.scenario, view.entity.id), "import"
+    )
     ip = client_ip(request)
     task = asyncio.create_task(_run(request.app.state.store, view.entity, path, viewer.id, org, ip))
     request.app.state.background.add(task)

@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from runtime.authz import view_object
 from runtime.model import Entity, View
 from runtime.storage.records import ListQuery, Record
 from runtime.web.display import option_labels, show, system_text
@@ -83,7 +84,7 @@ def build_query(view: View, params: QueryParams, request: Request) -> ListQuery:
         after=params.get("after") or None,
         before=params.get("before") or None,
         limit=int(view.spec.get("page_size", 20)),
-        scope=access.scope(viewer, entity, view.spec.get("roles")),
+        scope=access.scope(viewer, entity, view_object(view.scenario, view.id), "open"),
     )
 
 

@@ -37,27 +37,13 @@ async def visible_record(request: Request, entity: Entity) -> dict[str, Any]:
 
 
 def can_edit(request: Request, entity: Entity, record: dict[str, Any], viewer: Viewer) -> bool:
-    """The owner while the record is in its first state; staff holding a role over its org unit."""
+    """The owner while the record is in its first state; the entity's ``edit_roles`` over its org unit."""
     if viewer.anonymous:
         return False
     wf = entity.workflow
     if record.get("owner") == viewer.id and (wf is None or record.get("state") == wf.initial):
         return True
-    access = request.app.state.access
-    scenario = access.deployment.scenarios[entity.scenario]
-    path = str(record.get("org_path") or "")
-    for role, units in access.scenario_roles(viewer, scenario).items():
-        if role in _edit_roles(entity) and any(
-            path.startswith(access.deployment.org_path(u)) for u in units
-        ):
-            return True
-    return False
-
-
-def _edit_roles(entity: Entity) -> set[str]:
-    """The entity's ``edit_roles`` from the scenario (none: only the owner, while in the first state)."""
-    value = entity.spec.get("edit_roles") or []
-    return {value} if isinstance(value, str) else set(value)
+    return bool(request.app.state.access.may(viewer, entity, "edit", record))
 
 
 def editable_fields(entity: Entity) -> list[str]:
