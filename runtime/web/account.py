@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -14,6 +16,16 @@ from runtime.web.templating import render
 def safe_next(value: object) -> str:
     text = value if isinstance(value, str) else "/"
     return text if text.startswith("/") and not text.startswith("//") and "\\" not in text else "/"
+
+
+async def slow_down(request: Request, failures: int) -> None:
+    """From the third failure in a row, each answer waits longer (0.5 s, 1 s, 2 s … at most 4 s).
+
+    The wait is asynchronous: it slows a guesser down without holding up other requests.
+    """
+    if failures >= sessions.SLOW_AFTER:
+        base = getattr(request.app.state, "login_delay", 0.5)
+        await asyncio.sleep(min(base * 2 ** (failures - sessions.SLOW_AFTER), 8 * base))
 
 
 async def login_page(request: Request) -> Response:
@@ -42,12 +54,15 @@ async def login(request: Request) -> Response:
     locked = user is not None and user.locked_until is not None and user.locked_until > moment
     ok = passwords.verify(user.password_hash if user else None, password) and not locked
     if user is None or not ok or not user.active:
+        failures = 0
         if user is not None and not locked:
             user.failed_logins += 1
+            failures = user.failed_logins
             if user.failed_logins >= sessions.LOCK_AFTER:
                 user.locked_until = moment + sessions.LOCK_FOR
                 user.failed_logins = 0
             await user.save(update_fields=["failed_logins", "locked_until"])
+        await slow_down(request, failures)
         return render(
             request,
             "login.html",

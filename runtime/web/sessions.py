@@ -18,6 +18,7 @@ from tortoise.models import Model
 COOKIE = "yidi_session"
 IDLE = dt.timedelta(hours=2)
 ABSOLUTE = dt.timedelta(hours=12)
+SLOW_AFTER = 3
 LOCK_AFTER = 5
 LOCK_FOR = dt.timedelta(minutes=15)
 
