@@ -18,10 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from runtime.authz import Authz, entity_object, form_object, view_object
 from runtime.deployment import Deployment
+from runtime.expr import Context, Expr
 from runtime.model import Entity, Form, Scenario, View
 from runtime.viewer import ANONYMOUS, Viewer
 
@@ -109,22 +111,65 @@ class Access:
                 assigned += [(fid, f.multiple, unit) for unit in viewer.orgs]
         return Scope(org_paths=tuple(paths), owner=viewer.id, assigned=tuple(assigned))
 
-    def sees(self, viewer: Viewer, entity: Entity, record: Mapping[str, Any]) -> bool:
-        """The same rule as ``scope`` for one record already in hand (record pages, files)."""
-        scope = self.scope(viewer, entity)
-        if scope.nothing:
+    def sees(
+        self, viewer: Viewer, entity: Entity, record: Mapping[str, Any], ctx: Context | None = None
+    ) -> bool:
+        """Whether a record in hand (record page, file, API) is visible to the viewer.
+
+        It is when it is their own, or when some list or board they may open shows
+        it: the record lies in that view's scope and satisfies its ``where`` —
+        exactly the rows the view's SQL would return.
+        """
+        if viewer.anonymous:
             return False
-        if scope.everything:
+        if record.get("owner") == viewer.id:
             return True
-        path = str(record.get("org_path") or "")
-        if any(path.startswith(p) for p in scope.org_paths):
-            return True
-        if scope.owner is not None and record.get("owner") == scope.owner:
-            return True
-        for fid, is_list, value in scope.assigned:
-            held = record.get(fid)
-            if (value in held) if is_list and isinstance(held, list) else held == value:
+        ctx = ctx or Context(user_id=viewer.id, user_org=viewer.org)
+        scenario = self.deployment.scenarios[entity.scenario]
+        for view in scenario.views.values():
+            if view.entity is not entity or view.kind not in ("list", "board"):
+                continue
+            if not self.can_open_view(viewer, view):
+                continue
+            if not in_scope(
+                self.scope(viewer, entity, view_object(view.scenario, view.id), "open"), record
+            ):
+                continue
+            if view.where is None or _holds(view.where, record, ctx):
                 return True
+        return False
+
+    def first_view(self, viewer: Viewer, entity: Entity) -> View | None:
+        """The first list view of ``entity`` the viewer may open (the API lists through it)."""
+        scenario = self.deployment.scenarios[entity.scenario]
+        for view in scenario.views.values():
+            if view.entity is entity and view.kind == "list" and self.can_open_view(viewer, view):
+                return view
+        return None
+
+
+def in_scope(scope: Scope, record: Mapping[str, Any]) -> bool:
+    if scope.nothing:
+        return False
+    if scope.everything:
+        return True
+    path = str(record.get("org_path") or "")
+    if any(path.startswith(p) for p in scope.org_paths):
+        return True
+    if scope.owner is not None and record.get("owner") == scope.owner:
+        return True
+    for fid, is_list, value in scope.assigned:
+        held = record.get(fid)
+        if (value in held) if is_list and isinstance(held, list) else held == value:
+            return True
+    return False
+
+
+def _holds(expr: Expr, record: Mapping[str, Any], ctx: Context) -> bool:
+    values = {k: float(v) if isinstance(v, Decimal) else v for k, v in record.items()}
+    try:
+        return bool(expr.evaluate(values, ctx))
+    except Exception:  # a condition that cannot be evaluated shows nothing
         return False
 
 

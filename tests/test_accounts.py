@@ -38,7 +38,9 @@ def site(tmp_path: Path) -> Iterator[tuple[TestClient, Path, Clock]]:
 def attempt(client: TestClient, data_dir: Path, login: str, password: str) -> int:
     browser = Browser(client, data_dir)
     browser.refresh_token("/login")
-    return client.post("/login", data={"login": login, "password": password, "_csrf": browser.token}).status_code
+    return client.post(
+        "/login", data={"login": login, "password": password, "_csrf": browser.token}
+    ).status_code
 
 
 def test_passwords_are_stored_as_argon2id(site: tuple[TestClient, Path, Clock]) -> None:
@@ -60,12 +62,16 @@ def test_slow_down_then_lockout_then_unlock(site: tuple[TestClient, Path, Clock]
         took.append(time.perf_counter() - start)
     assert took[2] >= 0.05 and took[3] >= 0.1  # from the third failure on, answers slow down
     assert attempt(client, data_dir, "lc_staff", "wrong") == 401  # the fifth locks the account
-    assert attempt(client, data_dir, "lc_staff", demo_password(data_dir)) == 401  # even the right password
+    assert (
+        attempt(client, data_dir, "lc_staff", demo_password(data_dir)) == 401
+    )  # even the right password
     clock.forward(minutes=16)
     assert attempt(client, data_dir, "lc_staff", demo_password(data_dir)) == 303
 
 
-def test_sessions_expire_when_idle_and_at_most_after_twelve_hours(site: tuple[TestClient, Path, Clock]) -> None:
+def test_sessions_expire_when_idle_and_at_most_after_twelve_hours(
+    site: tuple[TestClient, Path, Clock],
+) -> None:
     client, data_dir, clock = site
     Browser(client, data_dir).login("lc_staff")
     assert client.get("/s/suggestions/v/all").status_code == 200

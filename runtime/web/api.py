@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from runtime.authz import view_object
 from runtime.checks.base import SYSTEM_FIELDS
 from runtime.model import Entity, Form, text
 from runtime.storage.records import Conflict, ListQuery
@@ -85,10 +86,18 @@ async def list_records(request: Request) -> Response:
     entity = entity_of(request)
     viewer = signed_in(request)
     access = request.app.state.access
-    scope = access.scope(viewer, entity)
-    if scope.nothing:
-        raise HTTPException(403)
     params = request.query_params
+    scenario = request.app.state.deployment.scenarios[entity.scenario]
+    view = (
+        scenario.views.get(params["view"])
+        if params.get("view")
+        else access.first_view(viewer, entity)
+    )
+    if view is None or view.entity is not entity or view.kind not in ("list", "board"):
+        raise HTTPException(404 if params.get("view") else 403)
+    if not access.can_open_view(viewer, view):
+        raise HTTPException(403)
+    scope = access.scope(viewer, entity, view_object(view.scenario, view.id), "open")
     equals: dict[str, list[Any]] = {}
     for key in params:
         if key.startswith("f."):
@@ -112,7 +121,7 @@ async def list_records(request: Request) -> Response:
     limit_raw = params.get("limit", "50")
     limit = min(int(limit_raw), 200) if limit_raw.isdigit() and int(limit_raw) > 0 else 50
     query = ListQuery(
-        where=[],
+        where=[view.where] if view.where else [],
         equals=equals,
         search=None,
         sort=sort,
@@ -141,7 +150,9 @@ async def read_record(request: Request) -> Response:
     entity = entity_of(request)
     viewer = signed_in(request)
     record = await request.app.state.store.get(entity, record_id(request))
-    if record is None or not request.app.state.access.sees(viewer, entity, record):
+    if record is None or not request.app.state.access.sees(
+        viewer, entity, record, context(request)
+    ):
         raise HTTPException(404)
     return JSONResponse({"data": record_json(entity, dict(record))})
 
@@ -207,7 +218,9 @@ async def update_record(request: Request) -> Response:
     viewer = signed_in(request)
     store = request.app.state.store
     record = await store.get(entity, record_id(request))
-    if record is None or not request.app.state.access.sees(viewer, entity, record):
+    if record is None or not request.app.state.access.sees(
+        viewer, entity, record, context(request)
+    ):
         raise HTTPException(404)
     record = dict(record)
     if not can_edit(request, entity, record, viewer):

@@ -8,6 +8,7 @@ named through one lookup per kind, never a query per row. Counts are bounded.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from typing import Any
 from urllib.parse import urlencode
 
@@ -298,7 +299,9 @@ async def board_page(request: Request, view: View) -> Response:
     board = []
     base = build_query(view, request.query_params, request)
     for value, label in lanes:
-        query = base.narrowed(group, value, limit=20)
+        query = dataclasses.replace(
+            base, equals={**base.equals, group: [value]}, limit=20, after=None, before=None
+        )
         page = await store.list(entity, query, ctx)
         count, exact = await store.count(entity, query, ctx, cap=COUNT_CAP)
         names = await names_for(request, entity, page.rows, columns)

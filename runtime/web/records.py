@@ -29,7 +29,7 @@ async def visible_record(request: Request, entity: Entity) -> dict[str, Any]:
     record = await request.app.state.store.get(entity, record_id(request))
     if record is None:
         raise HTTPException(404)
-    if not request.app.state.access.sees(viewer, entity, record):
+    if not request.app.state.access.sees(viewer, entity, record, context(request)):
         if viewer.anonymous:
             raise denied(viewer)
         raise HTTPException(404)  # do not confirm that someone else's record exists
