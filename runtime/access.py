@@ -103,13 +103,31 @@ class Access:
         paths = _minimal(self.deployment.org_path(u) for u in units)
         if "/" + next(iter(self.deployment.org)) + "/" in paths:
             return Scope(everything=True)
-        assigned: list[tuple[str, bool, Any]] = []
+        return Scope(
+            org_paths=tuple(paths),
+            owner=viewer.id,
+            assigned=self._assigned(viewer, entity, scenario),
+        )
+
+    def _assigned(
+        self, viewer: Viewer, entity: Entity, scenario: Scenario
+    ) -> tuple[tuple[str, bool, Any], ...]:
+        """The user and org fields that can name this viewer: a user field limited to a role
+        counts only for holders of that role, an org field limited to a kind only for the
+        viewer's units of that kind. Fewer clauses, same rows, a cheaper query."""
+        held = set(self.scenario_roles(viewer, scenario))
+        out: list[tuple[str, bool, Any]] = []
         for fid, f in entity.fields.items():
-            if f.type == "user":
-                assigned.append((fid, f.multiple, viewer.id))
+            if f.type == "user" and (not f.spec.get("role") or f.spec["role"] in held):
+                out.append((fid, f.multiple, viewer.id))
             elif f.type == "org":
-                assigned += [(fid, f.multiple, unit) for unit in viewer.orgs]
-        return Scope(org_paths=tuple(paths), owner=viewer.id, assigned=tuple(assigned))
+                kind = f.spec.get("kind")
+                out += [
+                    (fid, f.multiple, unit)
+                    for unit in viewer.orgs
+                    if not kind or getattr(self.deployment.org.get(unit), "kind", None) == kind
+                ]
+        return tuple(out)
 
     def sees(
         self, viewer: Viewer, entity: Entity, record: Mapping[str, Any], ctx: Context | None = None
