@@ -157,6 +157,23 @@ class Access:
                 return True
         return False
 
+    def field_rules(self, viewer: Viewer, entity: Entity) -> dict[str, str]:
+        """Fields this viewer sees 'hidden' or 'masked' (per the fields' hidden_for / masked_for).
+
+        A rule applies when every scenario role the viewer holds is listed in it:
+        holding one role that may see the field is enough to see it. Owners
+        always see their own records (callers skip the rules for them).
+        """
+        scenario = self.deployment.scenarios[entity.scenario]
+        held = set(self.scenario_roles(viewer, scenario))
+        rules: dict[str, str] = {}
+        for fid, f in entity.fields.items():
+            for key, effect in (("hidden_for", "hidden"), ("masked_for", "masked")):
+                listed = set(_ids(f.spec.get(key)) or [])
+                if listed and (viewer.anonymous or (held and held <= listed)):
+                    rules.setdefault(fid, effect)
+        return rules
+
     def first_view(self, viewer: Viewer, entity: Entity) -> View | None:
         """The first list view of ``entity`` the viewer may open (the API lists through it)."""
         scenario = self.deployment.scenarios[entity.scenario]

@@ -22,6 +22,7 @@ from runtime.checks.base import SYSTEM_FIELDS
 from runtime.model import Entity, Form, text
 from runtime.storage.records import Conflict, ListQuery
 from runtime.web import formdata
+from runtime.web.display import mask
 from runtime.web.forms import initial_record
 from runtime.web.guard import client_ip, viewer_of
 from runtime.web.lookup import context, entity_of, record_id
@@ -43,11 +44,30 @@ def to_json(value: Any) -> Any:
     return value
 
 
-def record_json(entity: Entity, record: dict[str, Any]) -> dict[str, Any]:
+def record_json(
+    entity: Entity, record: dict[str, Any], rules: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """A record as JSON, under the viewer's field rules (hidden fields left out, masked ones masked)."""
     out = {key: to_json(record.get(key)) for key in SYSTEM if key in record}
-    for fid in entity.fields:
-        out[fid] = to_json(record.get(fid))
+    for fid, f in entity.fields.items():
+        rule = (rules or {}).get(fid)
+        if rule == "hidden":
+            continue
+        value = record.get(fid)
+        out[fid] = (
+            mask(str(value), f.type)
+            if rule == "masked" and value not in (None, "")
+            else to_json(value)
+        )
     return out
+
+
+def rules_for(request: Request, entity: Entity, record: dict[str, Any]) -> dict[str, str]:
+    viewer = viewer_of(request)
+    if record.get("owner") == viewer.id:
+        return {}
+    rules: dict[str, str] = request.app.state.access.field_rules(viewer, entity)
+    return rules
 
 
 def error(
@@ -138,7 +158,9 @@ async def list_records(request: Request) -> Response:
     count, exact = await request.app.state.store.count(entity, query, ctx, cap=10_000)
     return JSONResponse(
         {
-            "data": [record_json(entity, dict(r)) for r in page.rows],
+            "data": [
+                record_json(entity, dict(r), rules_for(request, entity, dict(r))) for r in page.rows
+            ],
             "next": page.next,
             "total": count,
             "exact": exact,
@@ -154,7 +176,9 @@ async def read_record(request: Request) -> Response:
         viewer, entity, record, context(request)
     ):
         raise HTTPException(404)
-    return JSONResponse({"data": record_json(entity, dict(record))})
+    return JSONResponse(
+        {"data": record_json(entity, dict(record), rules_for(request, entity, dict(record)))}
+    )
 
 
 def create_form(request: Request, entity: Entity) -> Form | None:
@@ -255,12 +279,18 @@ async def update_record(request: Request) -> Response:
                 "error": {
                     "code": "conflict",
                     "message": "changed meanwhile",
-                    "current": record_json(entity, dict(conflict.current)),
+                    "current": record_json(
+                        entity,
+                        dict(conflict.current),
+                        rules_for(request, entity, dict(conflict.current)),
+                    ),
                 }
             },
             status_code=409,
         )
-    return JSONResponse({"data": record_json(entity, dict(updated))})
+    return JSONResponse(
+        {"data": record_json(entity, dict(updated), rules_for(request, entity, dict(updated)))}
+    )
 
 
 JSON_TYPES = {

@@ -101,9 +101,22 @@ def show(
     if kind == "children":
         return f"{len(value)} 行" if locale != "en" else f"{len(value)} rows"
     shown = str(value)
-    if masked and kind in ("phone", "idcard", "text"):
+    if masked:
         return mask(shown, kind)
     return shown
+
+
+def ruled(
+    field: Field,
+    value: Any,
+    rule: str | None,
+    locale: str = "zh",
+    names: Mapping[str, Mapping[Any, str]] | None = None,
+) -> str:
+    """``show`` under a field rule: '' when hidden, masked when masked."""
+    if rule == "hidden":
+        return ""
+    return show(field, value, locale, names, masked=rule == "masked")
 
 
 def raw(field: Field, value: Any) -> str:

@@ -46,9 +46,11 @@ async def batches(request: Request, view: View) -> AsyncIterator[list[list[str]]
     query.after = query.before = None
     columns = export_columns(view)
     labels = state_labels(entity, locale)
+    viewer = viewer_of(request)
+    rules = request.app.state.access.field_rules(viewer, entity)
     async for rows in request.app.state.store.stream(entity, query, context(request), batch=BATCH):
         names = await names_for(request, entity, rows, columns)
-        yield [cells(entity, row, columns, names, locale, labels) for row in rows]
+        yield [cells(entity, row, columns, names, locale, labels, rules, viewer.id) for row in rows]
 
 
 def filename(view: View, ext: str, locale: str) -> str:

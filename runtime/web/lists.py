@@ -20,7 +20,7 @@ from starlette.responses import Response
 from runtime.authz import view_object
 from runtime.model import Entity, View
 from runtime.storage.records import ListQuery, Record
-from runtime.web.display import option_labels, show, system_text
+from runtime.web.display import option_labels, ruled, system_text
 from runtime.web.guard import viewer_of
 from runtime.web.i18n import t
 from runtime.web.lookup import context, denied, view_of
@@ -176,11 +176,14 @@ def cells(
     names: dict[str, dict[Any, str]],
     locale: str,
     state_labels: dict[str, str],
+    rules: dict[str, str] | None = None,
+    viewer_id: int | None = None,
 ) -> list[str]:
     out = []
+    applied = rules if rules and row.get("owner") != viewer_id else {}
     for name in columns:
         if name in entity.fields:
-            out.append(show(entity.fields[name], row.get(name), locale, names))
+            out.append(ruled(entity.fields[name], row.get(name), applied.get(name), locale, names))
         elif name == "state":
             out.append(state_labels.get(str(row.get("state")), str(row.get("state") or "")))
         else:
@@ -226,6 +229,7 @@ async def view_page(request: Request) -> Response:
         parallel=store.pg,
     )
     columns = view.columns
+    rules = access.field_rules(viewer, entity)
     names = await names_for(request, entity, page.rows, columns)
     labels = state_labels(entity, locale)
     base = view_url(view)
@@ -265,7 +269,7 @@ async def view_page(request: Request) -> Response:
         "rows": [
             {
                 "url": record_url(entity, row["id"]),
-                "cells": cells(entity, row, columns, names, locale, labels),
+                "cells": cells(entity, row, columns, names, locale, labels, rules, viewer.id),
             }
             for row in page.rows
         ],
@@ -296,6 +300,8 @@ async def board_page(request: Request, view: View) -> Response:
     else:
         lanes = list(option_labels(entity.fields[group], locale).items())
     columns = [c for c in view.columns if c not in (entity.title_field, group)]
+    viewer = viewer_of(request)
+    rules = request.app.state.access.field_rules(viewer, entity)
     board = []
     base = build_query(view, request.query_params, request)
     for value, label in lanes:
@@ -313,7 +319,7 @@ async def board_page(request: Request, view: View) -> Response:
                     {
                         "url": record_url(entity, r["id"]),
                         "title": r.get(entity.title_field),
-                        "cells": cells(entity, r, columns, names, locale, {}),
+                        "cells": cells(entity, r, columns, names, locale, {}, rules, viewer.id),
                     }
                     for r in page.rows
                 ],

@@ -87,14 +87,16 @@ async def record_page(request: Request) -> Response:
             attachment_ids += value if isinstance(value, list) else [value]
     files = await file_items(request, [int(i) for i in attachment_ids if str(i).isdigit()])
     scenario = request.app.state.deployment.scenarios[entity.scenario]
-    held = set(request.app.state.access.scenario_roles(viewer, scenario))
+    rules = (
+        request.app.state.access.field_rules(viewer, entity)
+        if record.get("owner") != viewer.id
+        else {}
+    )
     items = []
     for fid, f in entity.fields.items():
-        if held & set(_ids(f.spec.get("hidden_for"))) and record.get("owner") != viewer.id:
+        if rules.get(fid) == "hidden":
             continue
-        masked = (
-            bool(held & set(_ids(f.spec.get("masked_for")))) and record.get("owner") != viewer.id
-        )
+        masked = rules.get(fid) == "masked"
         item: dict[str, Any] = {"label": f.label, "files": None, "rows": None}
         value = record.get(fid)
         if f.type in formdata.FILE_TYPES:
