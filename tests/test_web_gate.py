@@ -105,6 +105,13 @@ def test_another_county_cannot_read_or_list_or_download(site: tuple[TestClient, 
     assert "鹿城的建议" not in rui_an.get("/s/suggestions/v/all/export.csv").content.decode(
         "utf-8-sig"
     )
+    searched = rui_an.get("/s/suggestions/v/all", params={"q": "鹿城"})
+    assert "鹿城的建议" not in searched.text and "共 0 条" in searched.text  # search and count
+    assert "鹿城的建议" not in rui_an.get("/s/suggestions/v/board").text
+    listed = rui_an.get("/api/s/suggestions/suggestion").json()
+    assert listed["total"] == 0 and listed["data"] == []
+    for guess in range(int(rid) - 2, int(rid) + 3):  # guessing ids finds nothing either
+        assert rui_an.get(f"/s/suggestions/r/suggestion/{guess}").status_code == 404
     lucheng = as_user(site, "lc_staff")
     assert "鹿城的建议" in lucheng.get("/s/suggestions/v/all").text
     city = as_user(site, "wz_staff")
