@@ -119,12 +119,14 @@ def create_app(settings: Settings | None = None, deployment: Deployment | None =
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        from runtime.orgs import load_org
         from runtime.storage.db import open_store
 
         async with open_store(
             deployment, settings.database_url, settings.data_dir, models=["runtime.web.sessions"]
         ) as store:
             app.state.store = store
+            await load_org(deployment)  # the live org tree: manifest units + units added by admins
             if settings.demo:
                 await seed_demo(store, deployment, settings)
             yield

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from runtime.web import account, api, exports, files, forms, home, imports, lists, records
+from runtime.web import account, admin, api, exports, files, forms, home, imports, lists, records
 from runtime.web.guard import gated
 
 
@@ -41,4 +41,24 @@ def routes() -> list[Route]:
         Route(
             "/api/s/{scenario}/{entity}/{id}", page(api.update_record, api=True), methods=["PATCH"]
         ),
+        Route("/admin", page(admin.index), methods=["GET"]),
+        Route("/admin/orgs", page(admin.orgs_page), methods=["GET"]),
+        Route("/admin/orgs/new", page(admin.org_new_page), methods=["GET"]),
+        Route("/admin/orgs/new", page(admin.org_create), methods=["POST"]),
+        Route("/admin/orgs/{id}", page(admin.org_page), methods=["GET"]),
+        Route("/admin/orgs/{id}", page(admin.org_update), methods=["POST"]),
+        Route("/admin/users", page(admin.users_page), methods=["GET"]),
+        Route("/admin/users/new", page(admin.user_new_page), methods=["GET"]),
+        Route("/admin/users/new", page(admin.user_create), methods=["POST"]),
+        Route("/admin/users/import", page(admin.import_page), methods=["GET"]),
+        Route("/admin/users/import", page(admin.import_upload), methods=["POST"]),
+        Route("/admin/users/import/{token}", page(admin.import_confirm), methods=["POST"]),
+        Route("/admin/users/import/{token}/progress", page(admin.import_progress), methods=["GET"]),
+        Route("/admin/users/{id:int}", page(admin.user_page), methods=["GET"]),
+        Route("/admin/users/{id:int}", page(admin.user_update), methods=["POST"]),
+        Route("/admin/users/{id:int}/password", page(admin.user_reset), methods=["POST"]),
+        Route("/admin/users/{id:int}/grants", page(admin.grant_add), methods=["POST"]),
+        Route("/admin/users/{id:int}/grants/delete", page(admin.grant_remove), methods=["POST"]),
+        Route("/admin/audit", page(admin.audit_page), methods=["GET"]),
+        Route("/admin/audit/export.csv", page(admin.audit_export), methods=["GET"]),
     ]
