@@ -48,9 +48,13 @@ class Deployment:
         return [e for s in self.scenarios.values() for e in s.entities.values()]
 
     def org_path(self, unit: str) -> str:
-        """The materialised path of an org unit, '/zj/wz/lc/', for subtree filters."""
+        """The materialised path of an org unit, '/zj/wz/lc/', for subtree filters.
+
+        An unknown unit gets a path no record has ('/?id/'), so a filter on it
+        matches nothing rather than the whole tree.
+        """
         found = self.org.get(unit)
-        return "/" + "/".join(found.path) + "/" if found else "/"
+        return "/" + "/".join(found.path) + "/" if found else f"/?{unit}/"
 
     def theme_of(self, unit: str | None) -> str:
         """The theme of an org unit: its own, or its nearest ancestor's, or the default."""

@@ -202,3 +202,37 @@ def test_only_admins_reach_the_admin_pages(site: tuple[TestClient, Path]) -> Non
     for link in ("/admin/orgs", "/admin/users", "/admin/users/import", "/admin/audit"):
         assert f'href="{link}"' in index
     assert "Org tree" in admin.get("/admin?lang=en").text
+
+
+def test_a_unit_added_by_another_process_is_loaded_and_an_unknown_unit_matches_nothing(
+    site: tuple[TestClient, Path],
+) -> None:
+    client, data_dir = site
+    deployment = client.app.state.deployment  # type: ignore[attr-defined]
+    assert not any(
+        deployment.org_path(u).startswith(deployment.org_path("nowhere")) for u in deployment.org
+    )
+    admin = Browser(client, data_dir).login("admin")
+    assert (
+        add_unit(admin, "lc_wuma_st", "lc_wuma_pt3", "五马第三联络点", "point").status_code == 303
+    )
+    uid = new_user(admin, "deputy_far", "远方代表")
+    granted = admin.post(f"/admin/users/{uid}/grants", {"org": "lc_wuma_pt3", "role": "deputy"})
+    assert granted.status_code == 303, granted.text
+    password = PASSWORD.search(admin.post(f"/admin/users/{uid}/password").text).group(1)  # type: ignore[union-attr]
+    # this process forgets the unit, as a second process that never saw the admin's edit would
+    del deployment.org["lc_wuma_pt3"]
+    deputy = sign_in(client, data_dir, "deputy_far", password)
+    assert deputy.get("/s/suggestions/f/new").status_code == 200
+    assert deployment.org_path("lc_wuma_pt3") == "/zj/wz/lc/lc_wuma/lc_wuma_st/lc_wuma_pt3/"
+
+
+def test_the_home_page_links_the_admin_pages_for_admins_only(
+    site: tuple[TestClient, Path],
+) -> None:
+    client, data_dir = site
+    admin_home = Browser(client, data_dir).login("admin").get("/").text
+    for url in ("/admin/orgs", "/admin/users", "/admin/users/import", "/admin/audit"):
+        assert f'href="{url}"' in admin_home
+    staff_home = Browser(client, data_dir).login("lc_staff").get("/").text
+    assert 'href="/admin/' not in staff_home

@@ -32,6 +32,12 @@ async def load_viewer(request: Request) -> Viewer:
     grants = tuple(
         (str(r["org_unit_id"]), str(r["role"])) for r in rows if r["org_unit_id"] is not None
     )
+    org = request.app.state.deployment.org
+    if any(unit not in org for unit, _ in grants):
+        # a unit another process added on /admin/orgs: refresh this process's tree
+        from runtime.orgs import load_org
+
+        await load_org(request.app.state.deployment)
     return Viewer(int(first["user_id"]), str(first["login"]), str(first["name"]), grants)
 
 

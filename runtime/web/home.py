@@ -7,6 +7,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from runtime.authz import ADMIN
 from runtime.web.guard import viewer_of
 from runtime.web.templating import render
 from runtime.web.urls import form_url, view_url
@@ -43,5 +44,16 @@ def menu(request: Request) -> list[dict[str, Any]]:
     return groups
 
 
+def admin_links(request: Request) -> list[dict[str, str]]:
+    """The admin pages, for a viewer who holds an admin role somewhere."""
+    viewer = viewer_of(request)
+    if viewer.anonymous or not request.app.state.access.authz.allowed(viewer, ADMIN, "manage"):
+        return []
+    pages = {"orgs": "orgs", "users": "users", "import": "users/import", "audit": "audit"}
+    return [{"key": f"admin_{k}", "url": f"/admin/{path}"} for k, path in pages.items()]
+
+
 async def home(request: Request) -> Response:
-    return render(request, "home.html", {"groups": menu(request)})
+    return render(
+        request, "home.html", {"groups": menu(request), "admin_links": admin_links(request)}
+    )
