@@ -10,7 +10,7 @@ import pytest
 from runtime import cli
 from runtime.deployment import Deployment, load_deployment
 from runtime.expr import Context
-from runtime.storage import ListQuery, SchemaRefused, Store, open_store
+from runtime.storage import ListQuery, SchemaRefused, Store, Taken, open_store
 from runtime.storage.introspect import read_catalog
 from tests.test_storage_support import (
     DATABASES,
@@ -226,8 +226,6 @@ def test_cli_migrate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
 
 
 def test_unique_over_duplicates_is_refused(db_url: str, tmp_path: Path) -> None:
-    from tortoise.exceptions import IntegrityError
-
     async def before(store: Store) -> list[int]:
         return [
             (await store.create(ITEM, {"title": "same"}, actor=1, org="lc")).id for _ in range(2)
@@ -245,8 +243,12 @@ def test_unique_over_duplicates_is_refused(db_url: str, tmp_path: Path) -> None:
     )
 
     async def after(store: Store) -> None:
-        with pytest.raises(IntegrityError):
+        with pytest.raises(Taken) as taken:
             await store.create(ITEM, {"title": "same"}, actor=1, org="lc")
+        assert taken.value.fields == ["title"]
+        with pytest.raises(Taken):
+            await store.update(ITEM, ids[1], {"title": "same"}, actor=1, expected_version=2)
+        assert (await store.get(ITEM, ids[1]))["title"] == "other"  # nothing half-written
 
     with_store(deploy(tmp_path, unique), db_url, tmp_path, after)
 

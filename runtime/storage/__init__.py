@@ -27,7 +27,7 @@ from runtime.storage.platform import (
 )
 from runtime.storage.query import ListQuery
 from runtime.storage.records import Records
-from runtime.storage.result import Conflict, Labels, NotFound, Page, Record
+from runtime.storage.result import Conflict, Labels, NotFound, Page, Record, Taken
 from runtime.storage.sync import Plan, SchemaRefused, Step
 from runtime.storage.tables import column_sql
 
@@ -50,6 +50,7 @@ __all__ = [
     "SchemaRefused",
     "Step",
     "Store",
+    "Taken",
     "User",
     "column_sql",
     "dialect_of",

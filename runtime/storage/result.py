@@ -53,6 +53,14 @@ class Conflict(Exception):
         self.by = by
 
 
+class Taken(Exception):
+    """A unique field's value is held by another record: ``fields`` names them."""
+
+    def __init__(self, entity: str, fields: list[str]) -> None:
+        super().__init__(f"{entity}: {', '.join(fields)} already taken by another record")
+        self.fields = fields
+
+
 @dataclass
 class Page:
     rows: list[Record]

@@ -8,12 +8,13 @@ from __future__ import annotations
 import contextlib
 import json
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from runtime.expr import Context
@@ -21,7 +22,7 @@ from runtime.model import Entity
 from runtime.storage import files
 from runtime.storage.base import RecordsBase
 from runtime.storage.columns import CENT, FILE_TYPES, InvalidValue, coerce, encode
-from runtime.storage.result import Conflict, NotFound, Record, jsonable
+from runtime.storage.result import Conflict, NotFound, Record, Taken, jsonable
 from runtime.storage.rowio import coerce_values, insert_rows, write_children
 from runtime.storage.sql import P, Sql, placeholders, quote
 from runtime.storage.tables import RECEIPT, Table
@@ -159,6 +160,37 @@ class Writes(RecordsBase):
             if f is not None and f.type in FILE_TYPES and value:
                 await files.link(conn, self.pg, list(value), entity.key, record_id, fid)
 
+    @contextlib.asynccontextmanager
+    async def _writing(
+        self, entity: Entity, table: Table, values: Mapping[str, Any], record_id: int | None = None
+    ) -> AsyncIterator[BaseDBAsyncClient]:
+        """A transaction whose unique-value clash comes out as ``Taken`` (naming the fields)."""
+        try:
+            async with in_transaction(self.store.connection_name) as conn:
+                yield conn
+        except IntegrityError as exc:
+            taken = await self._taken(table, values, record_id)
+            if not taken:
+                raise
+            raise Taken(entity.key, taken) from exc
+
+    async def _taken(
+        self, table: Table, values: Mapping[str, Any], record_id: int | None
+    ) -> list[str]:
+        out = []
+        unique = {i.columns[0] for i in table.indexes if i.unique and len(i.columns) == 1}
+        for name, column in table.columns.items():
+            if name not in unique or name == RECEIPT or values.get(name) is None:
+                continue
+            mark = placeholders(self.pg, 2).split(", ")
+            _, rows = await self.store.db().execute_query(
+                f'SELECT "id" FROM {quote(table.name)} WHERE {quote(name)} = {mark[0]} AND "id" <> {mark[1]} LIMIT 1',
+                [encode(column.kind, values[name], self.pg), record_id or 0],
+            )
+            if rows:
+                out.append(name)
+        return out
+
     async def create(
         self,
         entity: Entity | str,
@@ -178,7 +210,7 @@ class Writes(RecordsBase):
         )
         names = [n for n in table.columns if n != "id"]
         after = _audited(ent, record)
-        async with in_transaction(self.store.connection_name) as conn:
+        async with self._writing(ent, table, record) as conn:
             (rid,) = await insert_rows(
                 conn,
                 self.pg,
@@ -220,7 +252,7 @@ class Writes(RecordsBase):
             system["owner"] = int(system["owner"])
         stale = False
         now = _now()
-        async with in_transaction(self.store.connection_name) as conn:
+        async with self._writing(ent, table, data, record_id) as conn:
             current = await self._fetch(conn, table, record_id)
             if current is None:
                 raise NotFound(ent.key, record_id)

@@ -21,10 +21,12 @@ from runtime.authz import view_object
 from runtime.checks.base import SYSTEM_FIELDS
 from runtime.model import Entity, Form, text
 from runtime.storage.records import Conflict, ListQuery
+from runtime.storage.result import Taken
 from runtime.web import formdata
 from runtime.web.display import mask
 from runtime.web.forms import initial_record
 from runtime.web.guard import client_ip, viewer_of
+from runtime.web.i18n import t
 from runtime.web.lookup import context, entity_of, record_id
 from runtime.web.records import can_edit, editable_fields
 
@@ -213,6 +215,11 @@ def _validate(
     return sub
 
 
+def taken_error(taken: Taken, locale: str) -> Response:
+    message = t("taken", locale)
+    return error(409, "taken", message, {fid: message for fid in taken.fields})
+
+
 async def create_record(request: Request) -> Response:
     entity = entity_of(request)
     viewer = signed_in(request)
@@ -231,9 +238,17 @@ async def create_record(request: Request) -> Response:
         )
     values = {fid: record.get(fid) for fid in entity.fields if record.get(fid) is not None}
     org = request.app.state.access.form_org(viewer, form)
-    created = await request.app.state.store.create(
-        entity, values, actor=viewer.id, org=org, state=record.get("state"), ip=client_ip(request)
-    )
+    try:
+        created = await request.app.state.store.create(
+            entity,
+            values,
+            actor=viewer.id,
+            org=org,
+            state=record.get("state"),
+            ip=client_ip(request),
+        )
+    except Taken as taken:
+        return taken_error(taken, locale)
     return JSONResponse({"data": record_json(entity, dict(created))}, status_code=201)
 
 
@@ -273,6 +288,8 @@ async def update_record(request: Request) -> Response:
             expected_version=version,
             ip=client_ip(request),
         )
+    except Taken as taken:
+        return taken_error(taken, locale)
     except Conflict as conflict:
         return JSONResponse(
             {

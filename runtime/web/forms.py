@@ -20,6 +20,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from runtime.access import Viewer
 from runtime.expr import Context
 from runtime.model import Entity, Form, text
+from runtime.storage import Taken
 from runtime.web import formdata
 from runtime.web.fieldviews import field_state
 from runtime.web.guard import client_ip, viewer_of
@@ -253,9 +254,28 @@ async def form_submit(request: Request) -> Response:
         if f.type in formdata.FILE_TYPES and fid in sub.keep:
             values[fid] = sub.keep[fid] or None
     org = access.form_org(viewer, form)
-    created = await store.create(
-        entity, values, actor=viewer.id, org=org, state=record.get("state"), ip=client_ip(request)
-    )
+    try:
+        created = await store.create(
+            entity,
+            values,
+            actor=viewer.id,
+            org=org,
+            state=record.get("state"),
+            ip=client_ip(request),
+        )
+    except Taken as taken:  # a unique value someone else holds (or took a moment ago)
+        sub.errors.update({fid: t("taken", locale) for fid in taken.fields})
+        at = next((i for i, part in enumerate(form.parts) if set(part[2]) & set(taken.fields)), 0)
+        return await render_form(
+            request,
+            form,
+            record,
+            sub,
+            ctx,
+            step=at if step is not None else None,
+            status=422,
+            carried=carry(form, at, data, sub.keep) if step is not None else None,
+        )
     await store.link_files(entity, created["id"], sub.keep)
     then = form.spec.get("then")
     if then and entity.workflow and then in entity.workflow.transitions:
