@@ -14,6 +14,8 @@ from runtime.web.formdata import FILE_TYPES, Conditions
 
 USER_CHOICES_LIMIT = 500
 
+SIMILAR_TYPES = ("text", "longtext")  # fields that may ask for similar records (智能查重)
+
 
 async def user_choices(request: Request, entity: Entity, f: Field) -> list[tuple[str, str]]:
     """Users who may be picked in a user field: holders of its scenario role (or everyone)."""
@@ -97,7 +99,9 @@ async def field_state(
         "required": cond.required if cond else False,
         "readonly": cond.readonly if cond else False,
         "check_url": None if f.type in FILE_TYPES or f.type == "children" else check_url,
-        "similar_url": None,
+        "similar_url": check_url.replace("/check?", "/similar?", 1)
+        if check_url and "/f/" in check_url and f.spec.get("similar") and f.type in SIMILAR_TYPES
+        else None,
         "files": files or [],
         "accept": ",".join("." + a for a in accept) if isinstance(accept, list | tuple) else None,
         "subfields": [
