@@ -8,9 +8,11 @@ so ``depends`` and cross-scenario references resolve.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from runtime.catalog.overlay import overlay_package
 from runtime.checks import check_package
 from runtime.checks.manifest import check_manifest
 from runtime.manifest import Manifest, load_manifest
@@ -56,7 +58,9 @@ def _targets(paths: list[Path]) -> tuple[list[Path], list[Path]]:
     return folders, manifests
 
 
-def check_paths(paths: list[Path]) -> CheckResult:
+def check_paths(paths: list[Path], adjust: Callable[[Manifest], None] | None = None) -> CheckResult:
+    """Check everything behind ``paths``; ``adjust`` may change a manifest once loaded
+    (``yidi catalog upgrade`` checks the deployment as it would be after the upgrade)."""
     folders, manifest_paths = _targets(paths)
     result = CheckResult()
     seen: dict[Path, Package] = {}
@@ -87,11 +91,14 @@ def check_paths(paths: list[Path]) -> CheckResult:
     for folder in folders:
         add_package(folder)
     manifest_packages: list[tuple[Manifest, dict[str, Package]]] = []
+    overlaid: list[Package] = []
     for path in manifest_paths:
         manifest, mistakes = load_manifest(path)
         result.mistakes.extend(mistakes)
         if manifest is None:
             continue
+        if adjust is not None:
+            adjust(manifest)
         result.manifests.append(manifest)
         own: dict[str, Package] = {}
         for sid in manifest.data.get("scenarios", {}) or {}:
@@ -99,9 +106,16 @@ def check_paths(paths: list[Path]) -> CheckResult:
             if folder is not None and is_package(folder):
                 package = add_package(folder)
                 if package is not None:
-                    own[sid] = package
+                    # a county's overlay (overrides/<id>.yaml or inline) merged at load time
+                    merged, found = overlay_package(manifest, sid, package)
+                    result.mistakes.extend(found)
+                    if merged is not package:
+                        overlaid.append(merged)
+                        if result.packages.get(sid) is package:
+                            result.packages[sid] = merged
+                    own[sid] = merged
         manifest_packages.append((manifest, own))
-    for package in {id(p): p for p in seen.values()}.values():
+    for package in [*{id(p): p for p in seen.values()}.values(), *overlaid]:
         result.mistakes.extend(check_package(package, result.packages))
     for manifest, own in manifest_packages:
         result.mistakes.extend(check_manifest(manifest, own))

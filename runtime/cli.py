@@ -3,6 +3,7 @@
     yidi check [PATH…] [--format text|json]   check packages and manifests
     yidi schema scenario|manifest             print a JSON Schema
     yidi new ID [--dir scenarios]             scaffold a starter package
+    yidi catalog keygen|build|add|list|outdated|upgrade   the province catalog
 
 Exit status: 0 when clean, 1 when mistakes were found, 2 on a usage error.
 """
@@ -193,6 +194,10 @@ def parser() -> argparse.ArgumentParser:
     migrate.add_argument("--data-dir", dest="data_dir", help="the data directory ($YIDI_DATA_DIR)")
     migrate.add_argument("--database-url", dest="database_url", help="default $DATABASE_URL")
     migrate.set_defaults(run=_migrate)
+
+    from runtime.catalog.commands import register
+
+    register(sub)
     return p
 
 

@@ -87,7 +87,8 @@ def load_package(folder: Path) -> tuple[Package | None, list[Mistake]]:
     found = schema.validate(doc, "scenario")
     mistakes.extend(found)
     package_id = doc.data.get("id") if isinstance(doc.data.get("id"), str) else folder.name
-    if isinstance(doc.data.get("id"), str) and doc.data["id"] != folder.name:
+    installed = folder.parent.name == doc.data.get("id")  # installed/<id>/<version>/
+    if isinstance(doc.data.get("id"), str) and doc.data["id"] != folder.name and not installed:
         mistakes.append(
             doc.mistake(
                 ("id",),

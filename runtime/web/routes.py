@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.routing import Route
 
 from runtime.web import account, admin, api, exports, files, forms, home, imports, lists, records
+from runtime.web import catalog as catalog_pages
 from runtime.web.guard import gated
 
 
@@ -41,6 +42,13 @@ def routes() -> list[Route]:
         Route(
             "/api/s/{scenario}/{entity}/{id}", page(api.update_record, api=True), methods=["PATCH"]
         ),
+        Route("/catalog", page(catalog_pages.catalog_page), methods=["GET"]),
+        Route("/catalog.json", page(catalog_pages.catalog_file), methods=["GET"]),
+        Route("/catalog/index.json", page(catalog_pages.catalog_file), methods=["GET"]),
+        Route("/catalog/index.json.sig", page(catalog_pages.catalog_file), methods=["GET"]),
+        Route("/catalog/key.pub", page(catalog_pages.catalog_file), methods=["GET"]),
+        Route("/catalog/packages/{rest:path}", page(catalog_pages.catalog_file), methods=["GET"]),
+        Route("/catalog/{id}", page(catalog_pages.catalog_item), methods=["GET"]),
         Route("/admin", page(admin.index), methods=["GET"]),
         Route("/admin/orgs", page(admin.orgs_page), methods=["GET"]),
         Route("/admin/orgs/new", page(admin.org_new_page), methods=["GET"]),
