@@ -16,7 +16,9 @@ an action is allowed and the store turns them into one SQL condition.
 
 Objects: ``<scenario>/view/<id>`` (open), ``<scenario>/form/<id>`` (use),
 ``<scenario>/entity/<id>`` (read, edit, export, import),
-``<scenario>/transition/<entity>/<id>`` (take), ``platform/admin`` (manage).
+``<scenario>/transition/<entity>/<id>`` (take), ``<scenario>/dashboard/<id>`` (open),
+``<scenario>/scoring/<rule>`` (manage: live scores, recompute, publish, corrections),
+``platform/admin`` (manage).
 """
 
 from __future__ import annotations
@@ -69,6 +71,14 @@ def transition_object(scenario: str, entity: str, transition: str) -> str:
     return f"{scenario}/transition/{entity}/{transition}"
 
 
+def dashboard_object(scenario: str, dashboard: str) -> str:
+    return f"{scenario}/dashboard/{dashboard}"
+
+
+def scoring_object(scenario: str, rule: str) -> str:
+    return f"{scenario}/scoring/{rule}"
+
+
 ADMIN = "platform/admin"
 
 
@@ -111,6 +121,12 @@ def scenario_rules(scenario: Scenario) -> set[tuple[str, str, str]]:
                     if actor in scenario.roles:
                         rules.add((actor, transition_object(sid, entity.id, tid), "take"))
                         rules.add((actor, entity_object(sid, entity.id), "read"))
+    for did, dash in (scenario.data.get("dashboards") or {}).items():
+        for role in _ids(dash.get("roles")) or every:
+            rules.add((role, dashboard_object(sid, did), "open"))
+    for rid, rule in (scenario.data.get("scoring") or {}).items():
+        for role in _ids(rule.get("managers")):
+            rules.add((role, scoring_object(sid, rid), "manage"))
     return rules
 
 

@@ -47,6 +47,21 @@ def check_scoring(ctx: Context) -> None:
                 expect=T.NUMBER,
                 what="formula",
             )
+        if "managers" in rule:
+            ctx.known_each((*path, "managers"), rule["managers"], ctx.roles, "role")
+        if "correction" in rule and ctx.known(
+            (*path, "correction"), rule["correction"], ctx.entities, "entity"
+        ):
+            if ctx.workflow_of(str(rule["correction"])) is None:
+                ctx.add(
+                    (*path, "correction"),
+                    f"entity '{rule['correction']}' has no workflow",
+                    expected="an entity with a workflow (submitted → accepted / rejected)",
+                    code="correction",
+                )
+        score = rule.get("score")
+        if isinstance(score, str) and score != "total":
+            ctx.known((*path, "score"), score, ["total", *as_map(rule.get("indices"))], "index")
         mins: dict[Any, str] = {}
         for bid, band in as_map(rule.get("bands")).items():
             low = as_map(band).get("min")
@@ -81,6 +96,13 @@ def _check_item(ctx: Context, path: Path, item: dict[str, Any], subject: Any) ->
                 (*path, "subject_field"),
                 f"'{link}' does not name a {wanted[0]}",
                 expected=f"a {wanted[0]} field",
+                code="subject_field",
+            )
+        elif as_map(fields.get(link)).get("multiple") is True:
+            ctx.add(
+                (*path, "subject_field"),
+                f"'{link}' holds several values",
+                expected=f"a field naming one {wanted[0]}",
                 code="subject_field",
             )
     date = item.get("date_field")

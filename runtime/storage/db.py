@@ -24,7 +24,8 @@ Either way the Tortoise context is the global fallback, so request handlers
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Sequence
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,11 @@ from runtime.storage.records import Records
 from runtime.storage.sql import placeholders
 from runtime.storage.sync import Plan, sync_schema
 from runtime.storage.tables import APP, Table, build_models, build_tables, drop_module
+
+#: awaited after a write commits: (entity, the record before or None, after or None);
+#: (entity, None, None) after a bulk insert
+WriteHook = Callable[[Entity, Mapping[str, Any] | None, Mapping[str, Any] | None], Awaitable[None]]
+log = logging.getLogger("yidi.storage")
 
 SQLITE_PRAGMAS: dict[str, Any] = {
     "journal_mode": "WAL",
@@ -116,6 +122,8 @@ class Store(Records):
         self.records: Records = self
         self.ready = False  # set by start(): the schema matches the tables
         self.upload_limit = files.MAX_BYTES
+        # awaited after each committed write with (entity, before, after); e.g. scoring
+        self.write_hooks: list[WriteHook] = []
 
     @property
     def pg(self) -> bool:
@@ -197,6 +205,47 @@ class Store(Records):
 
     def close(self) -> None:
         drop_module(self.module)
+
+    # ------------------------------------------------------------ write hooks
+
+    async def _written(
+        self, entity: Entity, before: Mapping[str, Any] | None, after: Mapping[str, Any] | None
+    ) -> None:
+        """Tell the write hooks; the write is committed, so a failing hook is only logged."""
+        for hook in self.write_hooks:
+            try:
+                await hook(entity, before, after)
+            except Exception:  # the record is saved: a hook never undoes or fails it
+                log.exception("write hook failed on %s", entity.key)
+
+    async def create(self, entity: Entity | str, values: Mapping[str, Any], **kw: Any) -> Any:
+        record = await super().create(entity, values, **kw)
+        if self.write_hooks:
+            await self._written(self.entity(entity), None, record)
+        return record
+
+    async def update(
+        self, entity: Entity | str, record_id: int, values: Mapping[str, Any], **kw: Any
+    ) -> Any:
+        before = await self.get(entity, record_id) if self.write_hooks else None
+        record = await super().update(entity, record_id, values, **kw)
+        if self.write_hooks:
+            await self._written(self.entity(entity), before, record)
+        return record
+
+    async def delete(self, entity: Entity | str, record_id: int, **kw: Any) -> None:
+        before = await self.get(entity, record_id) if self.write_hooks else None
+        await super().delete(entity, record_id, **kw)
+        if self.write_hooks:
+            await self._written(self.entity(entity), before, None)
+
+    async def bulk_create(
+        self, entity: Entity | str, rows: Iterable[Mapping[str, Any]], **kw: Any
+    ) -> int:
+        count = await super().bulk_create(entity, rows, **kw)
+        if self.write_hooks and count:
+            await self._written(self.entity(entity), None, None)
+        return count
 
 
 @asynccontextmanager
