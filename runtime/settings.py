@@ -5,6 +5,7 @@
 ``DATABASE_URL``    ``sqlite:///…`` (default: ``<data dir>/yidi.sqlite3``) or ``postgres://…``
 ``YIDI_SECURE_COOKIES``  ``1`` behind HTTPS (cookies get the Secure flag)
 ``YIDI_UPLOAD_MB``  the largest upload in MB (default 100)
+``YIDI_SCHEDULER_SECONDS``  how often the in-app scheduler fires due timers (default 30; 0 = off)
 
 The secret that signs codes and CSRF tokens is generated into the data
 directory on first start; no secret is ever kept in the repository.
@@ -26,6 +27,7 @@ class Settings:
     secure_cookies: bool = False
     upload_mb: int = 100
     demo: bool = False  # seed the manifest's demo users and sample records
+    scheduler_seconds: float = 30.0  # the timer loop's period; 0 turns the scheduler off
     secret: str = field(default="", repr=False)
 
     @classmethod
@@ -46,6 +48,7 @@ class Settings:
             database_url=url,
             secure_cookies=env.get("YIDI_SECURE_COOKIES", "") in ("1", "true", "yes"),
             upload_mb=int(env.get("YIDI_UPLOAD_MB", "100")),
+            scheduler_seconds=float(env.get("YIDI_SCHEDULER_SECONDS", "30")),
         )
         for key, value in overrides.items():
             object.__setattr__(settings, key, value)

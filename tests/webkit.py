@@ -38,6 +38,7 @@ def make_client(
         manifest=manifest or ROOT / "scenarios.yaml",
         database_url=database_url or f"sqlite://{data_dir / 'yidi.sqlite3'}",
         demo=True,
+        scheduler_seconds=0,  # tests fire timers themselves: runtime.timers.tick with a test clock
     )
     app = create_app(settings)
     demo = dict(app.state.deployment.data.get("demo") or {})

@@ -123,13 +123,25 @@ def create_app(settings: Settings | None = None, deployment: Deployment | None =
         from runtime.storage.db import open_store
 
         async with open_store(
-            deployment, settings.database_url, settings.data_dir, models=["runtime.web.sessions"]
+            deployment,
+            settings.database_url,
+            settings.data_dir,
+            models=[
+                "runtime.web.sessions",
+                "runtime.timers.timers",
+                "runtime.notify.models",
+            ],
         ) as store:
             app.state.store = store
             await load_org(deployment)  # the live org tree: manifest units + units added by admins
             if settings.demo:
                 await seed_demo(store, deployment, settings)
+            from runtime.timers.scheduler import Scheduler
+
+            scheduler = Scheduler(app.state)  # fires what fell due while down, then every N s
+            await scheduler.start()
             yield
+            await scheduler.stop()
             for task in list(app.state.background):
                 task.cancel()
 

@@ -55,6 +55,8 @@ def gated(handler: Handler, *, api: bool = False) -> Handler:
         request.state.viewer = viewer
         request.state.user = None if viewer.anonymous else viewer
         request.state.theme = state.deployment.theme_of(viewer.org)
+        if not api and not viewer.anonymous and request.method == "GET":
+            request.state.unread = await unread_count(request, viewer)  # the header's badge
         try:
             if request.method in csrf.UNSAFE:
                 token_client = api and not request.cookies
@@ -86,6 +88,16 @@ def gated(handler: Handler, *, api: bool = False) -> Handler:
     endpoint.gated = True  # type: ignore[attr-defined]
     endpoint.__name__ = getattr(handler, "__name__", "endpoint")
     return endpoint
+
+
+async def unread_count(request: Request, viewer: Viewer) -> int:
+    """The viewer's unread messages for the page header (one indexed count, capped)."""
+    if request.headers.get("HX-Request") == "true":
+        return 0  # fragments carry no header; the badge refreshes itself
+    from runtime.notify.inbox import unread
+
+    store = request.app.state.store
+    return await unread(store.db(), store.pg, int(viewer.id or 0))
 
 
 def viewer_of(request: Request) -> Viewer:

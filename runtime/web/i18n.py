@@ -320,6 +320,33 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "admin_bad_range": ("截止日期早于起始日期", "The end is before the start"),
     "admin_unknown_login": ("没有这个账号", "No such login"),
     "admin_unknown_value": ("无效的选项", "Not one of the choices"),
+    # notifications (runtime.notify) and the inbox (runtime.web.inbox)
+    "inbox": ("消息", "Messages"),
+    "inbox_unread": ("{n} 条未读", "{n} unread"),
+    "inbox_empty": ("暂无消息", "No messages"),
+    "inbox_only_unread": ("只看未读", "Unread only"),
+    "inbox_show_all": ("全部消息", "All messages"),
+    "inbox_mark_read": ("标为已读", "Mark read"),
+    "inbox_mark_all": ("全部标为已读", "Mark all read"),
+    "inbox_read": ("已读", "Read"),
+    "inbox_open": ("查看", "Open"),
+    "inbox_more": ("更早的消息", "Older messages"),
+    "notify_system": ("系统", "The system"),
+    "notify_transition": ("{entity}「{title}」：{action}", "{entity} “{title}”: {action}"),
+    "notify_transition_body": (
+        "{who}：{action}，当前环节：{state}。",
+        "{who}: {action}; now at: {state}.",
+    ),
+    "notify_remind": ("{entity}「{title}」将于 {date} 到期", "{entity} “{title}” is due on {date}"),
+    "notify_remind_body": (
+        "当前环节：{state}；距办理期限还有 {days} 天。",
+        "Step: {state}; {days} day(s) left until the deadline.",
+    ),
+    "notify_overdue": ("{entity}「{title}」已超期", "{entity} “{title}” is overdue"),
+    "notify_overdue_body": (
+        "当前环节：{state}；办理期限 {date} 已过。",
+        "Step: {state}; the deadline {date} has passed.",
+    ),
 }
 
 

@@ -6,6 +6,7 @@ from starlette.routing import Route
 
 from runtime.web import account, admin, api, exports, files, forms, home, imports, lists, records
 from runtime.web import catalog as catalog_pages
+from runtime.web import inbox
 from runtime.web.guard import gated
 
 
@@ -35,6 +36,10 @@ def routes() -> list[Route]:
         Route("/s/{scenario}/r/{entity}/{id}/edit", page(records.edit_page), methods=["GET"]),
         Route("/s/{scenario}/r/{entity}/{id}/edit", page(records.edit_submit), methods=["POST"]),
         Route("/files/{id}", page(files.download), methods=["GET"]),
+        Route("/inbox", page(inbox.inbox_page), methods=["GET"]),
+        Route("/inbox/badge", page(inbox.badge), methods=["GET"]),
+        Route("/inbox/read-all", page(inbox.mark_all), methods=["POST"]),
+        Route("/inbox/{id}/read", page(inbox.mark_one), methods=["POST"]),
         Route("/api/openapi.json", page(api.openapi, api=True), methods=["GET"]),
         Route("/api/s/{scenario}/{entity}", page(api.list_records, api=True), methods=["GET"]),
         Route("/api/s/{scenario}/{entity}", page(api.create_record, api=True), methods=["POST"]),
