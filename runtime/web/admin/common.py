@@ -126,6 +126,23 @@ async def audit(conn: BaseDBAsyncClient, pg: bool, rows: Sequence[Sequence[Any]]
     await insert_rows(conn, pg, "yidi_change", CHANGE_COLUMNS, rows)
 
 
+async def audit_one(
+    request: Request,
+    conn: BaseDBAsyncClient,
+    table: str,
+    record_id: int,
+    action: str,
+    admin: Admin,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+    note: str | None = None,
+) -> None:
+    """Append the one ``Change`` row of an admin's action, stamped now."""
+    pg = request.app.state.store.pg
+    row = change_row(pg, table, record_id, action, admin, at(request), before, after, note)
+    await audit(conn, pg, [row])
+
+
 def flash_of(request: Request, allowed: Sequence[str]) -> str | None:
     """The message a redirect asked for (``?ok=key``), when it is one of ``allowed``."""
     key = request.query_params.get("ok", "")

@@ -36,6 +36,7 @@ from runtime.web.admin.common import (
     admin_of,
     at,
     audit,
+    audit_one,
     base_context,
     change_row,
     clean,
@@ -297,22 +298,16 @@ async def org_update(request: Request) -> Response:
         label = label_of(values["zh"], values["en"], values["active"])
         async with in_transaction(store.connection_name) as conn:
             await OrgRow.filter(id=unit.id).using_db(conn).update(label=label)
-            await audit(
+            await audit_one(
+                request,
                 conn,
-                store.pg,
-                [
-                    change_row(
-                        store.pg,
-                        ORG_TABLE,
-                        0,
-                        "update",
-                        admin,
-                        at(request),
-                        {"id": unit.id, **before},
-                        {"id": unit.id, **after},
-                        unit.id,
-                    )
-                ],
+                ORG_TABLE,
+                0,
+                "update",
+                admin,
+                {"id": unit.id, **before},
+                {"id": unit.id, **after},
+                unit.id,
             )
         await load_org(deployment)
     return RedirectResponse(f"/admin/orgs/{unit.id}?ok=org_saved", status_code=303)

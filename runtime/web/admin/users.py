@@ -36,9 +36,8 @@ from runtime.web.admin.common import (
     Admin,
     admin_of,
     at,
-    audit,
+    audit_one,
     base_context,
-    change_row,
     clean,
     deployment_of,
     flash_of,
@@ -312,21 +311,15 @@ async def user_update(request: Request) -> Response:
                 errors["active"] = t("admin_last_admin_user", locale)
             else:
                 await User.filter(id=user.id).using_db(conn).update(**after)
-                await audit(
+                await audit_one(
+                    request,
                     conn,
-                    store.pg,
-                    [
-                        change_row(
-                            store.pg,
-                            USER_TABLE,
-                            user.id,
-                            "update",
-                            admin,
-                            at(request),
-                            {"login": user.login, **before},
-                            {"login": user.login, **after},
-                        )
-                    ],
+                    USER_TABLE,
+                    user.id,
+                    "update",
+                    admin,
+                    {"login": user.login, **before},
+                    {"login": user.login, **after},
                 )
         if errors:
             return await _page(request, admin, user, status=409, errors=errors, values=values)
@@ -350,22 +343,8 @@ async def user_reset(request: Request) -> Response:
             .update(password_hash=hashed, failed_logins=0, locked_until=None)
         )
         await Session.filter(user_id=user.id).using_db(conn).delete()
-        await audit(
-            conn,
-            store.pg,
-            [
-                change_row(
-                    store.pg,
-                    USER_TABLE,
-                    user.id,
-                    "reset_password",
-                    admin,
-                    at(request),
-                    None,
-                    None,
-                    user.login,
-                )
-            ],
+        await audit_one(
+            request, conn, USER_TABLE, user.id, "reset_password", admin, None, None, user.login
         )
     await user.refresh_from_db()
     return await _page(request, admin, user, password=password)
@@ -410,15 +389,7 @@ async def grant_add(request: Request) -> Response:
                 "org_unit_id": values["org"],
                 "role": values["role"],
             }
-            await audit(
-                conn,
-                store.pg,
-                [
-                    change_row(
-                        store.pg, GRANT_TABLE, grant.id, "create", admin, at(request), None, after
-                    )
-                ],
-            )
+            await audit_one(request, conn, GRANT_TABLE, grant.id, "create", admin, None, after)
     except IntegrityError:  # added by someone else a moment ago
         errors["role"] = t("admin_grant_exists", locale)
         return await _page(request, admin, user, status=422, errors=errors, grant_values=values)
@@ -455,15 +426,7 @@ async def grant_remove(request: Request) -> Response:
                 "org_unit_id": grant.org_unit_id,
                 "role": grant.role,
             }
-            await audit(
-                conn,
-                store.pg,
-                [
-                    change_row(
-                        store.pg, GRANT_TABLE, grant.id, "delete", admin, at(request), before, None
-                    )
-                ],
-            )
+            await audit_one(request, conn, GRANT_TABLE, grant.id, "delete", admin, before, None)
     if error:
         return await _page(request, admin, user, status=409, error=error)
     request.app.state.access.authz.forget()
@@ -554,15 +517,7 @@ async def user_create(request: Request) -> Response:
                     login=values["login"], name=values["name"], active=True, using_db=conn
                 )
                 after = {"login": user.login, "name": user.name, "active": True}
-                await audit(
-                    conn,
-                    store.pg,
-                    [
-                        change_row(
-                            store.pg, USER_TABLE, user.id, "create", admin, at(request), None, after
-                        )
-                    ],
-                )
+                await audit_one(request, conn, USER_TABLE, user.id, "create", admin, None, after)
         except IntegrityError:
             errors["login"] = t("admin_login_taken", locale)
     if errors:
