@@ -20,6 +20,9 @@ PARAMS = {
     "id": "1",
     "token": "0" * 32,
     "fmt": "csv",
+    "tid": "accept",
+    "task": "1",
+    "act": "reply",
 }
 BODY = "这是一条足够长的测试建议内容文本，用来检查访问控制。"
 

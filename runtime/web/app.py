@@ -128,6 +128,7 @@ def create_app(settings: Settings | None = None, deployment: Deployment | None =
             settings.data_dir,
             models=[
                 "runtime.web.sessions",
+                "runtime.engine.tasks",
                 "runtime.timers.timers",
                 "runtime.notify.models",
             ],

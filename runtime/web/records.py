@@ -19,6 +19,8 @@ from runtime.web.i18n import t
 from runtime.web.lists import state_labels
 from runtime.web.lookup import context, denied, entity_of, record_id
 from runtime.web.templating import render
+from runtime.web.transitions import panel as workflow_panel
+from runtime.web.transitions import timeline_entry
 from runtime.web.uploads import read_form, save_uploads
 from runtime.web.urls import edit_url, file_url, record_url, view_url
 
@@ -142,17 +144,20 @@ async def record_page(request: Request) -> Response:
                         "after": _change_text(f, after.get(key), locale, names),
                     }
                 )
+        action_text, note = (
+            timeline_entry(entity, change.action, change.note, locale)
+            if change.action == "transition" or change.action.startswith("task_")
+            else (t(f"action_{change.action}", locale), change.note)
+        )
         timeline.append(
             {
                 "at": system_text("created_at", change.at, locale),
                 "who": actor_names.get(change.actor, t("system", locale))
                 if change.actor
                 else t("system", locale),
-                "action": t(f"action_{change.action}", locale)
-                if change.action != "transition"
-                else _transition_label(entity, change.note, locale),
+                "action": action_text,
                 "changes": rows if change.action != "create" else [],
-                "note": change.note if change.action not in ("transition",) else None,
+                "note": note,
             }
         )
     back = next(
@@ -170,6 +175,8 @@ async def record_page(request: Request) -> Response:
         flash = t("created", locale)
     elif request.query_params.get("saved"):
         flash = t("saved", locale)
+    elif request.query_params.get("moved"):
+        flash = t("wf_done", locale)
     return render(
         request,
         "record.html",
@@ -192,6 +199,7 @@ async def record_page(request: Request) -> Response:
             "back_url": view_url(back) if back else None,
             "back_label": back.label if back else None,
             "flash": flash,
+            "wf": await workflow_panel(request, entity, record, viewer),
         },
     )
 
@@ -201,14 +209,6 @@ def _change_text(f: Any, value: Any, locale: str, names: dict[str, dict[Any, str
         return ""
     parsed, problem = f.widget.parse(value, f.spec)
     return show(f, parsed if problem is None else value, locale, names)
-
-
-def _transition_label(entity: Entity, tid: str | None, locale: str) -> str:
-    if entity.workflow and tid in entity.workflow.transitions:
-        label = entity.workflow.transitions[tid].spec.get("label")
-        if label:
-            return text(label, locale)
-    return t("action_transition", locale)
 
 
 def _ids(value: Any) -> list[str]:

@@ -6,6 +6,7 @@ from starlette.routing import Route
 
 from runtime.web import account, admin, api, exports, files, forms, home, imports, lists, records
 from runtime.web import catalog as catalog_pages
+from runtime.web import api_workflow, todo, transitions
 from runtime.web import inbox
 from runtime.web.guard import gated
 
@@ -40,6 +41,43 @@ def routes() -> list[Route]:
         Route("/inbox/badge", page(inbox.badge), methods=["GET"]),
         Route("/inbox/read-all", page(inbox.mark_all), methods=["POST"]),
         Route("/inbox/{id}/read", page(inbox.mark_one), methods=["POST"]),
+        Route(
+            "/s/{scenario}/r/{entity}/{id}/t/{tid}",
+            page(transitions.transition_page),
+            methods=["GET"],
+        ),
+        Route(
+            "/s/{scenario}/r/{entity}/{id}/t/{tid}",
+            page(transitions.transition_submit),
+            methods=["POST"],
+        ),
+        Route(
+            "/s/{scenario}/r/{entity}/{id}/tasks/{task}",
+            page(transitions.task_page),
+            methods=["GET"],
+        ),
+        Route(
+            "/s/{scenario}/r/{entity}/{id}/tasks/{task}/{act}",
+            page(transitions.task_submit),
+            methods=["POST"],
+        ),
+        Route("/todo", page(todo.todo_page), methods=["GET"]),
+        Route("/api/todo", page(api_workflow.todo_json, api=True), methods=["GET"]),
+        Route(
+            "/api/s/{scenario}/{entity}/{id}/transitions",
+            page(api_workflow.transitions_json, api=True),
+            methods=["GET"],
+        ),
+        Route(
+            "/api/s/{scenario}/{entity}/{id}/transitions/{tid}",
+            page(api_workflow.take_transition, api=True),
+            methods=["POST"],
+        ),
+        Route(
+            "/api/s/{scenario}/{entity}/{id}/tasks/{task}/{act}",
+            page(api_workflow.task_action, api=True),
+            methods=["POST"],
+        ),
         Route("/api/openapi.json", page(api.openapi, api=True), methods=["GET"]),
         Route("/api/s/{scenario}/{entity}", page(api.list_records, api=True), methods=["GET"]),
         Route("/api/s/{scenario}/{entity}", page(api.create_record, api=True), methods=["POST"]),
