@@ -24,6 +24,7 @@ wrote is reported at the overlay's file and line (``OverlaidDocument``).
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -165,6 +166,7 @@ class _Merge:
         self.source = source
         self.mistakes: list[Mistake] = []
         self.disabled: dict[str, DocPath] = {}  # transition id → overlay path of its entry
+        self.removed: dict[str, dict[str, Any]] = {}  # workflow → disabled transitions' specs
 
     def run(self) -> None:
         data = self.source.data
@@ -212,7 +214,7 @@ class _Merge:
                 )
             elif kind == "transition" and isinstance(value, dict) and value.get("enabled") is False:
                 if key in target:
-                    del target[key]
+                    self.removed.setdefault(str(path[1]), {})[key] = target.pop(key)
                     self.disabled[key] = here
                 else:
                     self.mistakes.append(
@@ -229,6 +231,10 @@ class _Merge:
                 current["label"] = copy.deepcopy(value)
                 self.doc.link((*here, "label"), self.source.doc, (*self.source.root, *here))
             elif isinstance(current, dict) and isinstance(value, dict):
+                if key == "deadline":  # days and field exclude each other: one replaces the other
+                    for given, other in (("days", "field"), ("field", "days")):
+                        if given in value and other not in value:
+                            current.pop(other, None)
                 self.merge(current, value, here)
             else:
                 target[key] = copy.deepcopy(value)
@@ -238,6 +244,7 @@ class _Merge:
         """Views lose the buttons of disabled transitions; other uses are mistakes."""
         if not self.disabled:
             return
+        self._stranded_states()
         for view in (self.doc.data.get("views") or {}).values():
             if isinstance(view, dict) and isinstance(view.get("actions"), list):
                 view["actions"] = [a for a in view["actions"] if a not in self.disabled]
@@ -258,6 +265,46 @@ class _Merge:
                         at_key=True,
                     )
                 )
+
+    def _stranded_states(self) -> None:
+        """A state no transition leads to any more is named at the disabling entry."""
+        for wid, flow in (self.doc.data.get("workflows") or {}).items():
+            if not isinstance(flow, dict) or not isinstance(flow.get("states"), dict):
+                continue
+            states = list(flow["states"])
+            before = _reachable(states, flow.get("transitions") or {}, self.removed.get(wid, {}))
+            after = _reachable(states, flow.get("transitions") or {}, {})
+            for state in [s for s in states if s in before and s not in after]:
+                tid = next(
+                    (t for t, spec in self.removed.get(wid, {}).items() if spec.get("to") == state),
+                    next(iter(self.disabled)),
+                )
+                self.mistakes.append(
+                    self.source.mistake(
+                        self.disabled[tid],
+                        f"overlay disables transition '{tid}', which leaves state '{state}' "
+                        "unreachable",
+                        expected="another transition that leads to it",
+                        hint="keep the transition, or add one leading to that state",
+                        code="overlay_unreachable",
+                        at_key=True,
+                    )
+                )
+
+
+def _reachable(states: list[str], transitions: dict[str, Any], extra: dict[str, Any]) -> set[str]:
+    edges = [spec for spec in [*transitions.values(), *extra.values()] if isinstance(spec, dict)]
+    seen = {states[0]} if states else set()
+    changed = True
+    while changed:
+        changed = False
+        for spec in edges:
+            sources = spec.get("from")
+            sources = [sources] if isinstance(sources, str) else list(sources or [])
+            if (("*" in sources and seen) or seen & set(sources)) and spec.get("to") not in seen:
+                seen.add(spec.get("to"))
+                changed = True
+    return seen
 
 
 def _walk(value: Any, path: DocPath) -> Iterator[tuple[DocPath, Any]]:
@@ -281,10 +328,31 @@ def apply_overlays(package: Package, sources: list[Source]) -> tuple[Package, li
         merge = _Merge(doc, source)
         merge.run()
         mistakes.extend(merge.mistakes)
-    mistakes.extend(schema.validate(doc, "scenario"))
+    for found in schema.validate(doc, "scenario"):
+        mistakes.append(_typo_hint(found, package.doc.data))
     merged = Package(package.id, package.folder, doc)
     merged.data = defaults.fill(doc.data, "scenario")
     return merged, mistakes
+
+
+def _typo_hint(found: Mistake, base: Any) -> Mistake:
+    """An added id that is incomplete and close to an id of the package: probably a typo."""
+    parts = tuple(found.path.split("."))
+    if found.hint or "missing required key" not in found.message or kind_of(parts) is None:
+        return found
+    siblings = base
+    for part in parts[:-1]:
+        siblings = siblings.get(part) if isinstance(siblings, dict) else None
+    if not isinstance(siblings, dict) or parts[-1] in siblings:
+        return found
+    hint = did_you_mean(parts[-1], siblings)
+    return (
+        dataclasses.replace(
+            found, hint=f"the package has no {kind_of(parts)} '{parts[-1]}'; {hint}"
+        )
+        if hint
+        else found
+    )
 
 
 def overlay_package(
