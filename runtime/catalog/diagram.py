@@ -51,7 +51,7 @@ def workflow_svg(flow: dict[str, Any], locale: str = "zh") -> str:
     columns: dict[int, list[str]] = {}
     for s in states:
         columns.setdefault(depth[s], []).append(s)
-    pos: dict[str, tuple[int, int]] = {}
+    pos: dict[str, tuple[float, float]] = {}
     for col, members in columns.items():
         for row, s in enumerate(members):
             pos[s] = (PAD + col * (BOX_W + GAP_X), PAD + row * (BOX_H + GAP_Y))

@@ -143,10 +143,10 @@ def _add_entry(
     indent = " " * parent.value[0][0].start_mark.column
     if nested:
         inner = indent + "  "
-        lines = f"{indent}{key}:\n" + "".join(f"{inner}{k}: {scalar(v)}\n" for k, v in body.items())
+        added = f"{indent}{key}:\n" + "".join(f"{inner}{k}: {scalar(v)}\n" for k, v in body.items())
     else:
-        lines = f"{indent}{key}: {flow(body)}\n"
-    edits.insert(_line_end(edits.text, _content_end(parent)), lines)
+        added = f"{indent}{key}: {flow(body)}\n"
+    edits.insert(_line_end(edits.text, _content_end(parent)), added)
 
 
 def record(

@@ -302,7 +302,7 @@ def _reachable(states: list[str], transitions: dict[str, Any], extra: dict[str, 
             sources = spec.get("from")
             sources = [sources] if isinstance(sources, str) else list(sources or [])
             if (("*" in sources and seen) or seen & set(sources)) and spec.get("to") not in seen:
-                seen.add(spec.get("to"))
+                seen.add(str(spec.get("to")))
                 changed = True
     return seen
 

@@ -110,6 +110,7 @@ def site_for(state: Any) -> Site:
         return site
     with _LOCK:
         site = getattr(state, "catalog_site", None)
+        assert site is None or isinstance(site, Site)
         if site is not None:
             return site
         deployment = state.deployment
