@@ -237,6 +237,62 @@ async def fire_system(
     return False
 
 
+async def created(
+    app_state: Any, entity: Entity | str, record: Mapping[str, Any], *, actor: int | None
+) -> None:
+    """A record was just created: its first state's tasks, timers and the ``created`` event."""
+    ent = entity_of(app_state, entity)
+    if ent.workflow is None:
+        await hooks.emit(app_state, ent, record, "created", actor=actor)
+        return
+    state = str(record.get("state") or ent.workflow.initial)
+    spec = tasks_spec(ent, state)
+    opened: list[Task] = []
+    if spec is not None:
+        async with in_transaction(app_state.store.connection_name):
+            opened = await open_tasks(app_state, ent, record, state, spec, now_of(app_state))
+    await hooks.emit(app_state, ent, record, "created", actor=actor)
+    await hooks.emit(app_state, ent, record, f"enter.{state}", actor=actor)
+    await hooks.on_enter(app_state, ent, record, state)
+    for task in opened:
+        await hooks.on_task_open(app_state, ent, record, task)
+
+
+async def backfill(app_state: Any) -> int:
+    """Open the tasks of records that sit in a task state without any (sample or imported
+    records written straight to a state); the number of records given tasks."""
+    store = app_state.store
+    count = 0
+    for ent in app_state.deployment.entities():
+        wf = ent.workflow
+        if wf is None:
+            continue
+        for state in wf.states:
+            spec = tasks_spec(ent, state)
+            if spec is None:
+                continue
+            have = set(
+                await Task.filter(scenario=ent.scenario, entity=ent.id, state=state).values_list(
+                    "record_id", flat=True
+                )
+            )
+            from runtime.storage.query import ListQuery
+
+            async for rows in store.stream(ent, ListQuery(equals={"state": [state]})):
+                for record in rows:
+                    if record.id in have:
+                        continue
+                    async with in_transaction(store.connection_name):
+                        opened = await open_tasks(
+                            app_state, ent, record, state, spec, now_of(app_state)
+                        )
+                    await hooks.on_enter(app_state, ent, record, state)
+                    for task in opened:
+                        await hooks.on_task_open(app_state, ent, record, task)
+                    count += 1
+    return count
+
+
 # ------------------------------------------------------------------ the write
 
 

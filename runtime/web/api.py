@@ -249,6 +249,9 @@ async def create_record(request: Request) -> Response:
         )
     except Taken as taken:
         return taken_error(taken, locale)
+    from runtime.engine.engine import created as record_created
+
+    await record_created(request.app.state, entity, created, actor=viewer.id)
     return JSONResponse({"data": record_json(entity, dict(created))}, status_code=201)
 
 

@@ -137,6 +137,9 @@ def create_app(settings: Settings | None = None, deployment: Deployment | None =
             await load_org(deployment)  # the live org tree: manifest units + units added by admins
             if settings.demo:
                 await seed_demo(store, deployment, settings)
+                from runtime.engine.engine import backfill
+
+                await backfill(app.state)  # sample records in 办理中 get their departments' tasks
             from runtime.timers.scheduler import Scheduler
 
             scheduler = Scheduler(app.state)  # fires what fell due while down, then every N s

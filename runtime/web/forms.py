@@ -277,6 +277,9 @@ async def form_submit(request: Request) -> Response:
             carried=carry(form, at, data, sub.keep) if step is not None else None,
         )
     await store.link_files(entity, created["id"], sub.keep)
+    from runtime.engine.engine import created as record_created
+
+    await record_created(request.app.state, entity, created, actor=viewer.id)
     then = form.spec.get("then")
     if then and entity.workflow and then in entity.workflow.transitions:
         from runtime.web.transitions import take_if_allowed

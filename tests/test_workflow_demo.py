@@ -1,0 +1,38 @@
+"""Sample records seeded straight into 办理中 get their departments' tasks, so the demo can go on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.webkit import make_client
+
+
+@pytest.mark.parametrize("db", ["sqlite", "postgres"])
+def test_seeded_records_in_handling_have_tasks(
+    db: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    from runtime.engine.tasks import Task
+    from runtime.storage.query import ListQuery
+
+    url = request.getfixturevalue("pg_dsn") if db == "postgres" else None
+    with make_client(tmp_path, url, records=16) as client:
+        app = client.app
+        store = app.state.store  # type: ignore[attr-defined]
+        entity = app.state.deployment.entity("suggestions.suggestion")  # type: ignore[attr-defined]
+
+        async def look() -> tuple[list[tuple[int, list[str]]], dict[int, set[str]]]:
+            page = await store.list(entity, ListQuery(equals={"state": ["handling"]}, limit=100))
+            wanted = [(r.id, [r["lead"], *(r.get("co") or [])]) for r in page.rows]
+            tasks: dict[int, set[str]] = {}
+            for rid, org in await Task.filter(state="handling", status="open").values_list(
+                "record_id", "assignee_org"
+            ):
+                tasks.setdefault(int(rid), set()).add(str(org))
+            return wanted, tasks
+
+        wanted, tasks = client.portal.call(look)  # type: ignore[attr-defined]
+        assert wanted, "the demo seeds some suggestions in handling"
+        for rid, units in wanted:
+            assert tasks.get(rid) == {u for u in units if u}, rid
