@@ -198,6 +198,9 @@ def parser() -> argparse.ArgumentParser:
     from runtime.catalog.commands import register
 
     register(sub)
+    from runtime.scoring.commands import register as register_score
+
+    register_score(sub)
     return p
 
 

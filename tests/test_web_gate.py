@@ -23,6 +23,7 @@ PARAMS = {
     "tid": "accept",
     "task": "1",
     "act": "reply",
+    "rule": "points",
 }
 BODY = "这是一条足够长的测试建议内容文本，用来检查访问控制。"
 

@@ -140,6 +140,11 @@ def create_app(settings: Settings | None = None, deployment: Deployment | None =
                 from runtime.engine.engine import backfill
 
                 await backfill(app.state)  # sample records in 办理中 get their departments' tasks
+            from runtime.web.scores import attach_scoring, seed_scores
+
+            attach_scoring(app, store)  # scores follow every write from now on
+            if settings.demo:
+                await seed_scores(store)
             from runtime.timers.scheduler import Scheduler
 
             scheduler = Scheduler(app.state)  # fires what fell due while down, then every N s

@@ -33,6 +33,7 @@ def menu(request: Request) -> list[dict[str, Any]]:
             and not viewer.anonymous
             and state.access.can_open_view(viewer, v)
         ]
+        views += cockpit_links(request, scenario.id)  # dashboards, rankings, archives
         if forms or views:
             groups.append(
                 {
@@ -42,6 +43,12 @@ def menu(request: Request) -> list[dict[str, Any]]:
                 }
             )
     return groups
+
+
+def cockpit_links(request: Request, scenario: str) -> list[dict[str, Any]]:
+    from runtime.web import dashboards, scores
+
+    return [*dashboards.links(request, scenario), *scores.links(request, scenario)]
 
 
 def admin_links(request: Request) -> list[dict[str, str]]:

@@ -254,8 +254,8 @@ async def render_edit(
         f = entity.fields[fid]
         existing = [
             files[int(i)]
-            for i in (record.get(fid) or [])
-            if f.type in formdata.FILE_TYPES and str(i).isdigit() and int(i) in files
+            for i in ((record.get(fid) or []) if f.type in formdata.FILE_TYPES else [])
+            if str(i).isdigit() and int(i) in files
         ]
         states.append(
             await field_state(

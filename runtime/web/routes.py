@@ -8,6 +8,7 @@ from runtime.web import account, admin, api, exports, files, forms, home, import
 from runtime.web import catalog as catalog_pages
 from runtime.web import api_workflow, todo, transitions
 from runtime.web import inbox
+from runtime.web import dashboards, scores
 from runtime.web.guard import gated
 
 
@@ -112,4 +113,17 @@ def routes() -> list[Route]:
         Route("/admin/users/{id:int}/grants/delete", page(admin.grant_remove), methods=["POST"]),
         Route("/admin/audit", page(admin.audit_page), methods=["GET"]),
         Route("/admin/audit/export.csv", page(admin.audit_export), methods=["GET"]),
+        Route("/d/{scenario}/{dashboard}", page(dashboards.dashboard_page), methods=["GET"]),
+        Route("/d/{scenario}/{dashboard}/{card}.csv", page(dashboards.card_csv), methods=["GET"]),
+        Route("/scores/{scenario}/{rule}", page(scores.rule_page), methods=["GET"]),
+        Route("/scores/{scenario}/{rule}/recompute", page(scores.recompute), methods=["POST"]),
+        Route("/scores/{scenario}/{rule}/publish", page(scores.publish), methods=["POST"]),
+        Route(
+            "/scores/{scenario}/{rule}/corrections/{id}/{tid}",
+            page(scores.correct),
+            methods=["POST"],
+        ),
+        Route("/scores/{scenario}/{rule}/me", page(scores.my_archive), methods=["GET"]),
+        Route("/scores/{scenario}/{rule}/s/{subject}", page(scores.subject_archive), methods=["GET"]),
+        Route("/scores/{scenario}/{rule}/o/{unit}", page(scores.group_archive), methods=["GET"]),
     ]
