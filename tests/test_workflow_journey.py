@@ -91,6 +91,8 @@ def test_the_whole_suggestion_journey(site: tuple[TestClient, Path]) -> None:
     staff = people("lc_staff")
     form = staff.get(f"{REC}/{rid}/t/accept")
     assert form.status_code == 200 and 'name="lead"' in form.text and 'name="due"' in form.text
+    frag = staff.htmx("GET", f"{REC}/{rid}/t/accept")  # htmx loads the form into the page
+    assert 'id="wf-form"' in frag.text and "<html" not in frag.text
     late = take(staff, rid, "accept", {"lead": "lc_jyj", "co": ["lc_jtj"], "due": "2020-01-01"})
     assert late.status_code == 422 and error_of(late.text, "due")
     missing = take(staff, rid, "accept", {"co": ["lc_jtj"], "due": in_days(20)})

@@ -314,7 +314,7 @@ async def delegate(
         )
     note = (comment or "").strip()[:COMMENT_MAX]
     moment = now_of(app_state)
-    department = task.assignee_org or task.department or _shared_org(viewer, task)
+    department = task.assignee_org or task.department or viewer.org
     names = {viewer.id: viewer.name} if viewer.id is not None else {}
     line = f"{assignee_text(app_state, task, names, 'zh')} → {pool[int(to_user)]}"
     try:
@@ -361,10 +361,6 @@ async def delegate(
     if record is not None:
         await hooks.on_task_open(app_state, ent, record, successor)
     return Result(True, record=record)
-
-
-def _shared_org(viewer: Viewer, task: Task) -> str | None:
-    return viewer.org
 
 
 async def settle(app_state: Any, ent: Entity, record_id: int, state: str) -> bool:
