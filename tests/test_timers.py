@@ -165,3 +165,49 @@ def test_timers_due_while_the_app_was_down_fire_at_start_up(
         staff = Browser(client, tmp_path).login("lc_staff")
         assert "建议办理超期：关于停机期间到期提醒的建议" in inbox(staff)
         assert "督办中" in staff.get(f"/s/suggestions/r/suggestion/{rid}").text
+
+
+def test_a_task_deadline_reminds_its_assignee(site: tuple[TestClient, Path, Clock]) -> None:
+    """会签: each co-signer's task is due 7 days after it opens, with a reminder 1 day before."""
+    client, _, clock = site
+    deputy = who(site, "deputy_li")
+    zhang = run(
+        client,
+        query,
+        client.app.state,  # type: ignore[attr-defined]
+        'SELECT "id" FROM "yidi_user" WHERE "login" = \'deputy_zhang\'',
+    )[0]["id"]
+    response = deputy.post(
+        "/s/suggestions/f/joint",
+        {
+            "_step": "2",
+            "title": "关于联名增设口袋公园的建议",
+            "category": "城乡建设",
+            "session": "闭会期间",
+            "body": "这是一条联名建议，用于测试会签任务的办理期限与提醒。",
+            "cosigners": [str(zhang)],
+        },
+    )
+    assert response.status_code == 303, response.text
+    rid = int(str(response.headers["location"]).split("?")[0].rstrip("/").rsplit("/", 1)[1])
+    rows = [t for t in timers(client, rid) if t["task_id"] is not None]
+    assert [(t["state"], t["kind"], t["before"]) for t in rows] == [
+        ("cosign", "remind", 1),
+        ("cosign", "overdue", None),
+    ]
+    task = run(
+        client,
+        query,
+        client.app.state,  # type: ignore[attr-defined]
+        'SELECT "due_at" FROM "yidi_task" WHERE "id" = ?',
+        rows[0]["task_id"],
+    )[0]
+    assert task["due_at"] is not None  # the to-do page shows the task's deadline
+    assert fire(client, clock, local(2026, 3, 8, 9, 0)) == 1
+    assert "将于 2026-03-09 到期" in inbox(who(site, "deputy_zhang"))
+    assert "将于 2026-03-09 到期" not in inbox(who(site, "deputy_li"))
+    due, late = run(client, deadlines, client.app.state, "suggestions.suggestion", [rid])[rid]  # type: ignore[attr-defined]
+    assert due.astimezone(clock.now.tzinfo).date() == dt.date(2026, 3, 9) and late is False
+    assert fire(client, clock, local(2026, 3, 10, 0, 0, 1)) == 1  # overdue: marked, nobody told
+    due, late = run(client, deadlines, client.app.state, "suggestions.suggestion", [rid])[rid]  # type: ignore[attr-defined]
+    assert late is True

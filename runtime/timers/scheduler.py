@@ -229,20 +229,32 @@ async def fire(app_state: Any, row: dict[str, Any], owner: str, now: dt.datetime
 
 
 async def tick(app_state: Any, now: dt.datetime | None = None) -> int:
-    """Fire every due timer (and deliver due webhook messages); the number of timers fired."""
+    """Fire every due timer (and deliver due webhook messages); the number of timers fired.
+
+    One tick handles at most ``ROUNDS`` × ``BATCH`` timers; the loop runs the next
+    at once when more are due (after a long downtime), so start-up is never held long.
+    """
+    fired, _ = await run_tick(app_state, now)
+    return fired
+
+
+async def run_tick(app_state: Any, now: dt.datetime | None = None) -> tuple[int, bool]:
+    """(timers fired, whether more may be due)."""
     now = now or now_of(app_state)
     owner = owner_of(app_state)
     fired = 0
+    more = True
     for _ in range(ROUNDS):  # until nothing is due (an overdue notice may queue its escalation)
         rows = await claim(app_state, now, owner)
         if not rows:
+            more = False
             break
         for row in rows:
             fired += int(await fire(app_state, row, owner, now))
     from runtime.notify.webhook import deliver_due
 
     await deliver_due(app_state, now, owner)
-    return fired
+    return fired, more
 
 
 class Scheduler:
@@ -252,6 +264,7 @@ class Scheduler:
         self.app_state = app_state
         self.every = float(getattr(app_state.settings, "scheduler_seconds", 30.0) or 0)
         self.task: asyncio.Task[None] | None = None
+        self.started_with_more = False
 
     @property
     def enabled(self) -> bool:
@@ -260,19 +273,25 @@ class Scheduler:
     async def start(self) -> None:
         if not self.enabled:
             return
-        await self._safe_tick()  # what fell due while the app was down fires now
+        # what fell due while the app was down fires now (a bounded batch; the loop does the rest)
+        self.started_with_more = await self._safe_tick()
         self.task = asyncio.create_task(self._loop(), name="yidi-scheduler")
 
-    async def _safe_tick(self) -> None:
+    async def _safe_tick(self) -> bool:
+        """One tick; whether more timers may be due right now."""
         try:
-            await tick(self.app_state)
+            _, more = await run_tick(self.app_state)
+            return more
         except Exception:
             log.exception("scheduler tick failed")
+            return False
 
     async def _loop(self) -> None:
+        more = self.started_with_more
         while True:
-            await asyncio.sleep(self.every)
-            await self._safe_tick()
+            if not more:
+                await asyncio.sleep(self.every)
+            more = await self._safe_tick()
 
     async def stop(self) -> None:
         if self.task is None:
