@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from runtime.authz import Authz, entity_object, form_object, view_object
+from runtime.authz import ADMIN, Authz, entity_object, form_object, view_object
 from runtime.deployment import Deployment
 from runtime.expr import Context, Expr
 from runtime.model import Entity, Form, Scenario, View
@@ -108,6 +108,22 @@ class Access:
             owner=viewer.id,
             assigned=self._assigned(viewer, entity, scenario),
         )
+
+    def staff_scope(self, viewer: Viewer, entity: Entity) -> Scope:
+        """Rows of ``entity`` in the subtrees where the viewer is its staff (holds a role that
+        may edit it) or an admin: e.g. the records an upgrade left in a removed state."""
+        if viewer.anonymous:
+            return Scope.none()
+        units = [
+            *self.authz.units(viewer, ADMIN, "manage"),
+            *self.authz.units(viewer, entity_object(entity.scenario, entity.id), "edit"),
+        ]
+        if not units:
+            return Scope.none()
+        paths = _minimal(self.deployment.org_path(u) for u in units)
+        if "/" + next(iter(self.deployment.org)) + "/" in paths:
+            return Scope(everything=True)
+        return Scope(org_paths=tuple(paths))
 
     def _assigned(
         self, viewer: Viewer, entity: Entity, scenario: Scenario

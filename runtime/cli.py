@@ -98,7 +98,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _migrate(args: argparse.Namespace) -> int:
-    """Show the schema plan of the deployment's database; apply it with ``--apply``."""
+    """Show the plan of the deployment's database (schema steps and the packages' data
+    migrations); apply it with ``--apply``."""
     import asyncio
 
     from runtime.deployment import load_deployment
@@ -188,7 +189,10 @@ def parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(run=_serve)
 
-    migrate = sub.add_parser("migrate", help="show the database schema plan; --apply applies it")
+    migrate = sub.add_parser(
+        "migrate",
+        help="show the database plan (schema and data migrations); --apply applies it",
+    )
     migrate.add_argument("--apply", action="store_true", help="apply every step of the plan")
     migrate.add_argument("--manifest", help="the deployment manifest (default $YIDI_MANIFEST)")
     migrate.add_argument("--data-dir", dest="data_dir", help="the data directory ($YIDI_DATA_DIR)")

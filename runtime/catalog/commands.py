@@ -177,7 +177,12 @@ def _show(plan: Any) -> None:
         print(f"Records in states that {plan.new} removes (staff must move or close them):")
         for row in plan.stranded:
             title = f" {row['title']}" if row.get("title") else ""
-            print(f"  {row['entity']} #{row['id']} [{row['state']}]{title}")
+            moved = f" → {row['moved_to']} by the data migration" if row.get("moved_to") else ""
+            print(f"  {row['entity']} #{row['id']} [{row['state']}]{title}{moved}")
+    if plan.migrations:
+        print(f"Data migrations {plan.new} declares for {plan.old} (yidi migrate --apply):")
+        for line in plan.migrations:
+            print(f"  {line}")
     if plan.schema_plan:
         print("Database plan (yidi migrate):")
         for line in plan.schema_plan.splitlines():

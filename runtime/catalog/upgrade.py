@@ -6,7 +6,8 @@ overlay addresses still exists, naming each conflict at the overlay's line
 ("overlay relabels field `x`, removed in 2.0.0"), (4) checks the whole
 deployment as it would run (new version + overlay), and (5) with a database,
 lists the records left in states the new version removes and shows the schema
-plan that ``yidi migrate`` / ``yidi migrate --apply`` will carry out. Any
+plan that ``yidi migrate`` / ``yidi migrate --apply`` will carry out, with the
+data migrations the new version declares for the installed one. Any
 conflict or mistake refuses the upgrade and leaves every file as it was.
 """
 
@@ -28,6 +29,7 @@ from runtime.manifest import Manifest
 from runtime.mistakes import Mistake
 from runtime.package import load_package
 from runtime.semver import Version
+from runtime.storage.migrations import declared, moves
 
 
 @dataclass
@@ -40,6 +42,7 @@ class UpgradePlan:
     mistakes: list[Mistake] = field(default_factory=list)  # the deployment after the upgrade
     notes: list[str] = field(default_factory=list)
     stranded: list[dict[str, Any]] = field(default_factory=list)  # records in removed states
+    migrations: list[str] = field(default_factory=list)  # declared data steps, in words
     schema_plan: str = ""
     applied: bool = False
 
@@ -98,6 +101,7 @@ async def _inspect_data(
     schema plan of the new one (a dry run: nothing is changed)."""
     from runtime.deployment import load_deployment
     from runtime.storage import open_store
+    from runtime.storage.stranded import stranded_rows
 
     current = load_deployment(manifest_path)
     gone = removed_states(old_data, new_data)
@@ -108,17 +112,21 @@ async def _inspect_data(
             if entity is None or entity.key not in store.tables:
                 continue
             table = store.table(entity)
-            title = entity.spec.get("title_field")
-            cols = '"id", "state"' + (f', "{title}" AS title' if title in table.columns else "")
-            marks = ", ".join(f"'{s}'" for s in states if s.replace("_", "").isalnum())
             try:
-                rows = await store.db().execute_query_dict(
-                    f'SELECT {cols} FROM "{table.name}" WHERE "state" IN ({marks}) ORDER BY "id"'
+                rows = await stranded_rows(
+                    store.db(),
+                    store.pg,
+                    table,
+                    states,
+                    removed=True,
+                    title=entity.spec.get("title_field"),
                 )
             except Exception:  # the table does not exist yet: nothing stranded
                 rows = []
+            moved = moves(new_data, plan.old)
             for row in rows:
-                plan.stranded.append({"entity": entity_id, **row})
+                to = moved.get((entity_id, str(row["state"])))
+                plan.stranded.append({"entity": entity_id, **row, "moved_to": to})
     upgraded = _deployment(manifest_path, adjust)
     async with open_store(upgraded, url, data_dir, start=False) as store:
         schema_plan, _ = await store.migrate(apply=False)
@@ -183,6 +191,7 @@ def upgrade(
         new_package, _ = load_package(folder)
         assert new_package is not None
         plan.changes = diff(old_package.data, new_package.data)
+        plan.migrations = declared(new_package.data, old_package.version)
         _conflicts(manifest, sid, old_package.data, new_package.data, release.version, plan)
         if not plan.conflicts:
             result = check_paths([manifest_path], adjust=adjust)

@@ -15,6 +15,7 @@ from runtime.checks.base import Context, as_map
 from runtime.checks.codes import check_codes
 from runtime.checks.dashboards import check_dashboards
 from runtime.checks.entities import check_entities
+from runtime.checks.migrations import check_migrations
 from runtime.checks.pages import check_forms, check_views
 from runtime.checks.scoring import check_scoring
 from runtime.checks.workflows import check_workflows
@@ -31,6 +32,7 @@ CHECKS = (
     check_ballots,
     check_codes,
     check_dashboards,
+    check_migrations,
 )
 
 

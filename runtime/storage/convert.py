@@ -17,7 +17,7 @@ from runtime.storage.columns import InvalidValue, coerce, decode, encode
 from runtime.storage.introspect import read_catalog
 from runtime.storage.rowio import coerce_rows, write_children
 from runtime.storage.sql import quote
-from runtime.storage.tables import Table
+from runtime.storage.tables import Column, Table
 
 if TYPE_CHECKING:
     from runtime.storage.db import Store
@@ -42,6 +42,22 @@ def _raw(value: Any) -> Any:
     if isinstance(value, date):
         return value.isoformat()
     return value
+
+
+def convert_value(column: Column, value: Any) -> Any:
+    """An old value (in the form a widget reads) as ``column`` stores it; ``InvalidValue``
+    (or ``ValueError``…) when the column's field refuses it."""
+    spec = column.field
+    assert spec is not None
+    parsed, problem = spec.widget.parse(value, spec.spec)
+    if problem is not None:
+        raise InvalidValue(column.name, problem.en)
+    return coerce(spec, column.kind, parsed)
+
+
+def old_value(old_kind: str, raw: Any) -> Any:
+    """A stored value of a column of ``old_kind`` as a widget reads raw input."""
+    return _raw(decode(old_kind, raw)) if old_kind != "unknown" else raw
 
 
 async def change_column(
@@ -98,16 +114,11 @@ async def change_column(
         for row in rows:
             last = int(row["id"])
             try:
-                value = _raw(decode(old_kind, row["old"])) if old_kind != "unknown" else row["old"]
+                value = old_value(old_kind, row["old"])
                 if child is not None:
                     children.append((last, coerce_rows(child, value)))
                 else:
-                    spec = table.columns[column]
-                    assert spec.field is not None
-                    parsed, problem = spec.field.widget.parse(value, spec.field.spec)
-                    if problem is not None:
-                        raise InvalidValue(column, problem.en)
-                    new = coerce(spec.field, new_kind, parsed)
+                    new = convert_value(table.columns[column], value)
                     updates.append([encode(new_kind, new, pg), last])
             except (InvalidValue, ValueError, TypeError, ArithmeticError):
                 failed += 1

@@ -6,6 +6,7 @@
 ``Attachment``   an uploaded file, stored by content hash under the data dir
 ``Change``       the append-only audit trail and record timeline
 ``ColumnState``  what kind each column was created for (schema sync)
+``Migration``    each applied step of a package's data migrations (``yidi migrate --apply``)
 """
 
 from __future__ import annotations
@@ -104,7 +105,27 @@ class ColumnState(Model):
         unique_together = (("table", "column"),)
 
 
-MODELS = (OrgUnit, User, Grant, Attachment, Change, ColumnState)
+class Migration(Model):
+    """One applied step of a data migration of a package (so that it never runs twice)."""
+
+    # a step is known by its package, the range of its migration (from) and its
+    # position in the steps; version is the package version that applied it
+
+    id = fields.BigIntField(primary_key=True)
+    package = fields.CharField(max_length=64)
+    version = fields.CharField(max_length=64)
+    source = fields.CharField(max_length=200)
+    step = fields.IntField()
+    kind = fields.CharField(max_length=32)
+    changed = fields.IntField(default=0)
+    applied_at = IsoDatetimeField()
+
+    class Meta:
+        table = "yidi_migration"
+        unique_together = (("package", "source", "step"),)
+
+
+MODELS = (OrgUnit, User, Grant, Attachment, Change, ColumnState, Migration)
 TABLES = tuple(m._meta.db_table for m in MODELS)
 
 #: other modules of static models that live in the same database (e.g. web sessions)

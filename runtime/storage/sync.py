@@ -8,6 +8,8 @@ A field whose kind changed (against ``ColumnState``, what each column was
 created for) is an incompatible change: start-up refuses with
 ``SchemaRefused(plan)``, and ``yidi migrate --apply`` applies the plan (the old
 column is kept as ``<col>__old<N>``, a new one added, values converted).
+The packages' data migrations (``runtime.storage.migrations``) are ``migrate``
+steps of the same plan, applied last in the same transaction.
 
 Everything runs in one transaction; on PostgreSQL an advisory lock keeps
 several app processes from syncing at once.
@@ -44,7 +46,7 @@ OLD = re.compile(r"__old\d+$")
 class Step:
     """One thing to do (or to know) about the schema."""
 
-    action: str  # create_table add_column add_index record change_type keep_column
+    action: str  # create_table add_column add_index record change_type keep_column migrate
     table: str
     column: str | None = None
     old: str | None = None  # kinds, for change_type / record
@@ -243,6 +245,9 @@ async def plan_schema(store: Store, conn: BaseDBAsyncClient) -> Plan:
         for each in table.walk():
             _table_steps(each, catalog, states.get(each.name, {}), plan)
     await _check_duplicates(conn, plan)
+    from runtime.storage.migrations import plan_data  # the packages' data migrations
+
+    plan.steps.extend(await plan_data(store, conn, catalog))
     return plan
 
 
@@ -261,8 +266,15 @@ async def apply_plan(store: Store, conn: BaseDBAsyncClient, plan: Plan) -> list[
     """Run the steps of ``plan``; returns what was done, one line per step."""
     done: list[str] = []
     ddl = editor(conn, store.dialect)
-    order = ("create_table", "add_column", "change_type", "record", "add_index")
+    order = ("create_table", "add_column", "change_type", "record", "add_index", "migrate")
     for action in order:
+        if action == "migrate":  # last: the data steps read and write the synced tables
+            from runtime.storage.migrations import DataStep, apply_data
+
+            done += await apply_data(
+                store, conn, [s for s in plan.steps if isinstance(s, DataStep)]
+            )
+            continue
         for step in plan.steps:
             if step.action != action:
                 continue

@@ -60,7 +60,28 @@ def admin_links(request: Request) -> list[dict[str, str]]:
     return [{"key": f"admin_{k}", "url": f"/admin/{path}"} for k, path in pages.items()]
 
 
+def staff_links(request: Request) -> list[dict[str, str]]:
+    """The scenario catalog (``/catalog``, served by every deployment), for admins and staff."""
+    from runtime.web.stranded import may_see
+
+    return [{"key": "catalog", "url": "/catalog"}] if may_see(request) else []
+
+
+async def stranded_notice(request: Request) -> int:
+    """Records left in states an upgrade removed, for the staff who handle them (or 0)."""
+    from runtime.web.stranded import may_see, stranded_total
+
+    return await stranded_total(request, cached=True) if may_see(request) else 0
+
+
 async def home(request: Request) -> Response:
     return render(
-        request, "home.html", {"groups": menu(request), "admin_links": admin_links(request)}
+        request,
+        "home.html",
+        {
+            "groups": menu(request),
+            "admin_links": admin_links(request),
+            "staff_links": staff_links(request),
+            "stranded": await stranded_notice(request),
+        },
     )

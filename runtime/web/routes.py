@@ -9,6 +9,7 @@ from runtime.web import catalog as catalog_pages
 from runtime.web import api_workflow, todo, transitions
 from runtime.web import inbox
 from runtime.web import dashboards, scores
+from runtime.web import stranded
 from runtime.web.guard import gated
 
 
@@ -113,6 +114,7 @@ def routes() -> list[Route]:
         Route("/admin/users/{id:int}/grants/delete", page(admin.grant_remove), methods=["POST"]),
         Route("/admin/audit", page(admin.audit_page), methods=["GET"]),
         Route("/admin/audit/export.csv", page(admin.audit_export), methods=["GET"]),
+        Route("/admin/stranded", page(stranded.stranded_page), methods=["GET"]),
         Route("/d/{scenario}/{dashboard}", page(dashboards.dashboard_page), methods=["GET"]),
         Route("/d/{scenario}/{dashboard}/{card}.csv", page(dashboards.card_csv), methods=["GET"]),
         Route("/scores/{scenario}/{rule}", page(scores.rule_page), methods=["GET"]),
