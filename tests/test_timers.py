@@ -211,3 +211,37 @@ def test_a_task_deadline_reminds_its_assignee(site: tuple[TestClient, Path, Cloc
     assert fire(client, clock, local(2026, 3, 10, 0, 0, 1)) == 1  # overdue: marked, nobody told
     due, late = run(client, deadlines, client.app.state, "suggestions.suggestion", [rid])[rid]  # type: ignore[attr-defined]
     assert late is True
+
+
+async def _extend(app_state: Any, rid: int, due: dt.date, actor_login: str) -> None:
+    """Staff extend the due date while the suggestion is in 办理中 (an edit, not a transition)."""
+    store = app_state.store
+    rows = await store.db().execute_query_dict(
+        f'SELECT "id" FROM "yidi_user" WHERE "login" = \'{actor_login}\''
+    )
+    record = await store.get("suggestions.suggestion", rid)
+    await store.update(
+        "suggestions.suggestion",
+        rid,
+        {"due": due},
+        actor=int(rows[0]["id"]),
+        expected_version=record.version,
+    )
+
+
+def test_extending_the_due_date_moves_the_deadline(site: tuple[TestClient, Path, Clock]) -> None:
+    client, _, clock = site
+    rid = submit(who(site, "deputy_li"), "关于延长办理期限的建议")
+    assign(who(site, "lc_staff"), rid, DUE)
+    clock.set(local(2026, 3, 19, 10, 0))  # after the 7-day reminder time, before the deadline
+    run(client, _extend, client.app.state, rid, dt.date(2026, 4, 30), "lc_staff")  # type: ignore[attr-defined]
+    live = [t for t in timers(client, rid) if t["state"] == "handling" and t["status"] == "pending"]
+    assert [(t["kind"], t["before"]) for t in live if t["task_id"] is None] == [
+        ("remind", 7),
+        ("remind", 1),
+        ("overdue", None),
+    ]
+    assert fire(client, clock, local(2026, 3, 21, 0, 0, 1)) == 0  # the old deadline is gone
+    due, late = run(client, deadlines, client.app.state, "suggestions.suggestion", [rid])[rid]  # type: ignore[attr-defined]
+    assert due.astimezone(clock.now.tzinfo).date() == dt.date(2026, 4, 30) and late is False
+    assert fire(client, clock, local(2026, 4, 23, 9, 0)) == 1  # 7 days before the new date

@@ -46,6 +46,7 @@ from runtime.timers.timers import (
     deadline_spec,
     entity_of,
     now_of,
+    watch_fields,
 )
 
 log = logging.getLogger("yidi.scheduler")
@@ -271,6 +272,7 @@ class Scheduler:
         return self.every > 0
 
     async def start(self) -> None:
+        watch_fields(self.app_state)  # deadlines follow edits of their date field
         if not self.enabled:
             return
         # what fell due while the app was down fires now (a bounded batch; the loop does the rest)

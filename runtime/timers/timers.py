@@ -193,6 +193,41 @@ async def on_enter(
     return len(planned)
 
 
+async def field_changed(
+    app_state: Any,
+    entity: Entity,
+    before: Mapping[str, Any] | None,
+    after: Mapping[str, Any] | None,
+) -> None:
+    """A store write hook: an edit of the date a state's deadline reads (e.g. staff extend
+    ``due`` while the record is in 办理中) schedules that deadline again from now."""
+    if not before or not after or entity.workflow is None:
+        return
+    state = after.get("state")
+    if not state or before.get("state") != state:
+        return  # a transition: the engine tells on_leave / on_enter itself
+    spec = deadline_spec(entity, str(state))
+    name = str(spec.get("field") or "") if spec else ""
+    if name and before.get(name) != after.get(name):
+        await on_enter(app_state, entity, after, str(state))
+
+
+def watch_fields(app_state: Any) -> None:
+    """Follow edits of deadline fields (once per store)."""
+    store = app_state.store
+    hooks = getattr(store, "write_hooks", None)
+    if hooks is None or getattr(store, "_deadline_hook", None) is not None:
+        return
+
+    async def hook(
+        entity: Entity, before: Mapping[str, Any] | None, after: Mapping[str, Any] | None
+    ) -> None:
+        await field_changed(app_state, entity, before, after)
+
+    store._deadline_hook = hook
+    hooks.append(hook)
+
+
 async def on_leave(app_state: Any, entity: Entity | str, record_id: int) -> int:
     """The record left its state: cancel its pending timers, close its deadlines."""
     ent = entity_of(app_state, entity)
