@@ -91,18 +91,18 @@ def _check_item(ctx: Context, path: Path, item: dict[str, Any], subject: Any) ->
         and ctx.known((*path, "subject_field"), link, names, "field")
         and wanted
     ):
-        if names[link] != wanted[1]:
-            ctx.add(
-                (*path, "subject_field"),
-                f"'{link}' does not name a {wanted[0]}",
-                expected=f"a {wanted[0]} field",
-                code="subject_field",
-            )
-        elif as_map(fields.get(link)).get("multiple") is True:
+        if as_map(fields.get(link)).get("multiple") is True:
             ctx.add(
                 (*path, "subject_field"),
                 f"'{link}' holds several values",
                 expected=f"a field naming one {wanted[0]}",
+                code="subject_field",
+            )
+        elif names[link] != wanted[1]:
+            ctx.add(
+                (*path, "subject_field"),
+                f"'{link}' does not name a {wanted[0]}",
+                expected=f"a {wanted[0]} field",
                 code="subject_field",
             )
     date = item.get("date_field")

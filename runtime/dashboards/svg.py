@@ -89,8 +89,9 @@ def line(points: Sequence[tuple[str, float | None]], label: str) -> Markup:
             f"<title>{escape(name)}: {escape(number(value))}</title></circle>"
         )
         if i % step == 0 or i == len(points) - 1:
+            anchor = "end" if i == len(points) - 1 else "start" if i == 0 else "middle"
             body.append(
-                f'<text x="{x:.1f}" y="{height - 10}" font-size="9" text-anchor="middle">'
+                f'<text x="{x:.1f}" y="{height - 10}" font-size="9" text-anchor="{anchor}">'
                 f"{escape(name[2:] if len(name) > 6 else name)}</text>"
             )
     return _svg(height, body, label)

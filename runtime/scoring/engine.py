@@ -109,7 +109,8 @@ class Scorer:
         """Replace the scores of (rule, period) — or of one group / subject — in one transaction."""
         rule = self.rule(key)
         window = self.window(rule, period)
-        statement = self.builder(rule, window).statement(window.key, restrict)
+        builder = self.builder(rule, window)
+        statement = builder.statement(window.key, restrict)
         pg = self.store.pg
         delete = Sql(pg, 'DELETE FROM "yidi_score" WHERE "rule" = ', P(rule.key, "text"))
         delete.add(' AND "period" = ', P(window.key, "text"))
@@ -122,6 +123,9 @@ class Scorer:
                 await conn.execute_query(
                     "SELECT pg_advisory_xact_lock($1)", [LOCK_BASE + _small_hash(rule.key)]
                 )
+            if builder.needs_units:
+                for sql in builder.units_sql():
+                    await conn.execute_script(sql)
             await conn.execute_query(*delete.render())
             await conn.execute_query(*statement.render())
             if mark:
@@ -172,7 +176,7 @@ class Scorer:
             items = [i for i in rule.items.values() if i.entity.key == entity.key]
             if not items:
                 continue
-            targets: set[tuple[str, str | None, str | int | None]] = set()
+            targets: set[tuple[str, Restrict]] = set()
             runs = [r["period"] for r in await self.runs(rule.key) if r["computed_at"]]
             if not runs:
                 continue
@@ -195,9 +199,9 @@ class Scorer:
                     if restrict is None:
                         continue
                     for w in touched:
-                        targets.add((w.key, restrict.grp, restrict.subject))
-            for period, grp, subject in sorted(targets, key=str):
-                await self.recompute(rule.key, period, Restrict(grp, subject))
+                        targets.add((w.key, restrict))
+            for period, restrict in sorted(targets, key=str):
+                await self.recompute(rule.key, period, restrict)
 
     async def _restrict_for(
         self, rule: Rule, item: Item, record: Mapping[str, Any]
@@ -216,7 +220,8 @@ class Scorer:
             if home is None:
                 return None
         if rule.grouped:
-            return Restrict(grp=self.ancestor(home, rule.within) if rule.within else "")
+            grp = self.ancestor(home, rule.within) if rule.within else ""
+            return Restrict(grp=grp, path=self.deployment.org_path(grp) if grp else None)
         return Restrict(subject=subject)
 
     async def _home_unit(self, rule: Rule, user: int) -> str | None:

@@ -3,15 +3,16 @@
 ``score_sql`` builds a single ``WITH … INSERT INTO yidi_score … SELECT`` for
 SQLite and PostgreSQL:
 
-``units``  the org tree as a VALUES list: unit → subject unit (org rules) and
-           ranking group (the ancestor of the ranking kind);
+``yidi_units_tmp``  (a temporary table filled before the statement, indexed by unit)
+           the org tree: unit → subject unit (org rules) and ranking group (the
+           ancestor of the ranking kind);
 ``subj``   the subjects: holders of the rule's roles (each at the deepest unit
            where they hold one), or the org units of the rule's kind;
 ``src_n``  one scan per source table (and subject field): every item on it is a
            ``SUM(CASE WHEN <where, compiled from the expression language> …)``,
            grouped by subject, the period's range in the ``WHERE`` (index-friendly);
-``agg``    the sources put together per subject;
-``pts``    points per item: ``LEAST(raw × points, cap) × weight``;
+``pts``    the sources joined to the subjects; points per item:
+           ``LEAST(raw × points, cap) × weight``;
 ``tot``    the total (the sum or the rule's ``total`` expression, compiled), capped;
 ``nrm``    the total scaled and each item normalised within its group (window MAX);
 ``fin``    the indices (their formulas compiled over the normalised items);
@@ -38,6 +39,7 @@ from runtime.storage.sql import Embedded, P, Sql, quote
 from runtime.storage.tables import Table, column_sql
 
 _SAFE = re.compile(r"^[A-Za-z0-9_\-]*$")
+UNITS = "yidi_units_tmp"  # a temporary table: per connection, filled in the statement's transaction
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class Restrict:
 
     grp: str | None = None
     subject: str | int | None = None
+    path: str | None = None  # the group's org path (narrows the people looked at)
 
 
 def literal(value: str) -> str:
@@ -87,8 +90,10 @@ class Builder:
     def least(self, a: str, b: str) -> str:
         return f"LEAST({a}, {b})" if self.pg else f"MIN({a}, {b})"
 
-    def expr(self, expr: Expr, column: Callable[[str], str]) -> Embedded:
-        sql, params = expr.to_sql(self.dialect, column, self.ctx, value=True)
+    def expr(self, expr: Expr, column: Callable[[str], str], *, value: bool = True) -> Embedded:
+        """A compiled expression; ``value=False`` for a condition inside WHERE / CASE WHEN,
+        where null may stand for false."""
+        sql, params = expr.to_sql(self.dialect, column, self.ctx, value=value)
         return Embedded(sql, params)
 
     def range_of(self, entity: Entity, name: str) -> Sql:
@@ -116,17 +121,25 @@ class Builder:
 
     # -- parts -------------------------------------------------------------------------------
 
-    def units_cte(self) -> str:
-        rows = (
-            ", ".join(f"({literal(u)}, {literal(s)}, {literal(g)})" for u, s, g in self.units)
-            or "('', '', '')"
-        )
-        return f"units(unit, subj, grp) AS (VALUES {rows})"
+    def units_sql(self) -> list[str]:
+        """Statements that fill the temporary unit table (run first, in the same transaction)."""
+        text = "text" if self.pg else "TEXT"
+        out = [
+            f"CREATE TEMP TABLE IF NOT EXISTS {UNITS} "
+            f"(unit {text} PRIMARY KEY, subj {text} NOT NULL, grp {text} NOT NULL)",
+            f"DELETE FROM {UNITS}",
+        ]
+        rows = [f"({literal(u)}, {literal(s)}, {literal(g)})" for u, s, g in self.units]
+        for start in range(0, len(rows), 500):
+            out.append(
+                f"INSERT INTO {UNITS} (unit, subj, grp) VALUES {', '.join(rows[start : start + 500])}"
+            )
+        return out
 
     def subjects(self, restrict: Restrict | None) -> Sql:
         pg = self.pg
         grp = "COALESCE(u.grp, '')" if self.needs_units else "''"
-        join = "LEFT JOIN units u ON u.unit = {unit} " if self.needs_units else ""
+        join = f"LEFT JOIN {UNITS} u ON u.unit = {{unit}} " if self.needs_units else ""
         if self.rule.subject == "user":
             roles = self.rule.platform_roles or ["-"]
             collate = ' COLLATE "C"' if pg else ""
@@ -138,8 +151,18 @@ class Builder:
                 'FROM "yidi_grant" g JOIN "yidi_org_unit" o ON o.id = g.org_unit_id '
                 'JOIN "yidi_user" usr ON usr.id = g.user_id WHERE usr.active AND g.role IN (',
             )
-            sql.join([Sql(pg, P(r, "text")) for r in roles], ", ")
-            sql.add(") ) x ", join.format(unit="x.org_unit_id"), "WHERE x.rn = 1")
+            sql.join([Sql(pg, P(r, "text")) for r in roles], ", ").add(")")
+            if restrict is not None and restrict.subject is not None:
+                sql.add(" AND g.user_id = ", P(int(restrict.subject), "bigint"))
+            elif restrict is not None and restrict.path:
+                # only people holding a role somewhere in the group (their deepest grant may be there)
+                sql.add(
+                    ' AND g.user_id IN (SELECT g2.user_id FROM "yidi_grant" g2 JOIN "yidi_org_unit" o2 '
+                    f"ON o2.id = g2.org_unit_id WHERE substr(o2.path, 1, {len(restrict.path)}) = ",
+                    P(restrict.path, "text"),
+                    ")",
+                )
+            sql.add(" ) x ", join.format(unit="x.org_unit_id"), "WHERE x.rn = 1")
             subject = "x.user_id"
         else:
             sql = Sql(
@@ -172,12 +195,13 @@ class Builder:
             subject, head = link, f"FROM {quote(table.name)} WHERE {link} IS NOT NULL"
         else:
             subject = "u.subj"
-            head = f"FROM {quote(table.name)} JOIN units u ON u.unit = {link} WHERE u.subj <> ''"
+            head = f"FROM {quote(table.name)} JOIN {UNITS} u ON u.unit = {link} WHERE u.subj <> ''"
         sql = Sql(pg, f"src{n} AS (SELECT {subject} AS subject")
         for item in items:
             tests: list[Sql | str] = []
             if item.where is not None:
-                tests.append(Sql(pg, "(", self.expr(item.where, self._field(entity)), ")"))
+                where = self.expr(item.where, self._field(entity), value=False)
+                tests.append(Sql(pg, "(", where, ")"))
             if not shared:
                 tests.append(Sql(pg, "(", self.range_of(entity, item.date_field), ")"))
             if item.sum:
@@ -206,31 +230,25 @@ class Builder:
             found.setdefault((item.entity.key, item.subject_field), []).append(item)
         return list(found.values())
 
-    def aggregate(self, groups: list[list[Item]]) -> str:
-        cols = [self.col[i.id] for i in self.items]
-        if len(groups) == 1:
-            return f"agg AS (SELECT subject, {', '.join(cols)} FROM src0)"
-        branches = []
-        for n, items in enumerate(groups):
-            mine = {self.col[i.id] for i in items}
-            picks = ", ".join(c if c in mine else f"0 AS {c}" for c in cols)
-            branches.append(f"SELECT subject, {picks} FROM src{n}")
-        sums = ", ".join(f"SUM({c}) AS {c}" for c in cols)
-        return f"agg AS (SELECT subject, {sums} FROM ({' UNION ALL '.join(branches)}) z GROUP BY subject)"
-
-    def points(self) -> str:
+    def points(self, groups: list[list[Item]]) -> str:
+        """Each source joined to the subjects (one hash or index join per source), then
+        ``LEAST(raw × points, cap) × weight`` per item."""
+        source = {item.id: n for n, items in enumerate(groups) for item in items}
         parts = []
         for item in self.items:
             c = self.col[item.id]
-            raw = f"COALESCE(a.{c}, 0)"
+            raw = f"COALESCE(a{source[item.id]}.{c}, 0)"
             value = f"{raw} * {self.num(item.points)}"
             if item.cap is not None:
                 value = self.least(value, self.num(item.cap))
             parts.append(f"{raw} AS r_{c}, ({value}) * {self.num(item.weight)} AS p_{c}")
+        joins = " ".join(
+            f"LEFT JOIN src{n} a{n} ON a{n}.subject = s.subject" for n in range(len(groups))
+        )
         return (
             "pts AS (SELECT s.subject, s.org, s.org_path, s.grp, "
             + ", ".join(parts)
-            + " FROM subj s LEFT JOIN agg a ON a.subject = s.subject)"
+            + f" FROM subj s {joins})"
         )
 
     def total(self) -> Sql:
@@ -247,7 +265,12 @@ class Builder:
             sql.add(f"{'LEAST' if self.pg else 'MIN'}(", value, f", {self.num(rule.cap)})")
         else:
             sql.add("(", value, ")")
-        return sql.add(" AS t1 FROM pts)")
+        name = "t1" if self.rescaled or self.rule.indices else "total"
+        return sql.add(f" AS {name} FROM pts)")
+
+    @property
+    def rescaled(self) -> bool:
+        return self.rule.scale is not None
 
     def normalised(self) -> str:
         rule = self.rule
@@ -278,12 +301,12 @@ class Builder:
             sql.add(f" AS {self.index_col[xid]}")
         return sql.add(" FROM nrm)")
 
-    def ranked(self) -> str:
+    def ranked(self, source: str = "fin") -> str:
         rule = self.rule
         score = "total" if rule.score == "total" else self.index_col[rule.score]
         rank = "DENSE_RANK()" if rule.ties == "dense" else "RANK()"
         rnk = f"{rank} OVER (PARTITION BY grp ORDER BY {score} DESC)" if rule.ranked else "NULL"
-        return f"rk AS (SELECT fin.*, {score} AS score, {rnk} AS rnk FROM fin)"
+        return f"rk AS (SELECT {source}.*, {score} AS score, {rnk} AS rnk FROM {source})"
 
     def band(self) -> str:
         bands = self.rule.bands
@@ -324,15 +347,14 @@ class Builder:
     def statement(self, period: str, restrict: Restrict | None = None) -> Sql:
         pg = self.pg
         ctes: list[Sql | str] = []
-        if self.needs_units:
-            ctes.append(self.units_cte())
         ctes.append(self.subjects(restrict))
         groups = self.groups()
         for n, items in enumerate(groups):
             ctes.append(self.source(n, items, restrict))
-        if not groups:
-            ctes.append("agg AS (SELECT subject FROM subj WHERE 1 = 0)")
-        else:
-            ctes.append(self.aggregate(groups))
-        ctes += [self.points(), self.total(), self.normalised(), self.indices(), self.ranked()]
+        ctes += [self.points(groups), self.total()]
+        last = "tot"
+        if self.rescaled or self.rule.indices:
+            ctes += [self.normalised(), self.indices()]
+            last = "fin"
+        ctes.append(self.ranked(last))
         return Sql(pg, "WITH ").join(ctes, ", ").add(" ", self.final(period))
