@@ -127,7 +127,7 @@ async def generate(store: Any, deputies: int, duties: int, suggestions: int, cou
     # duties: skewed owners (a few very active deputies reach the caps), kinds and days spread
     kinds = "ARRAY[" + ",".join(f"'{k}'" for k in KINDS) + "]"
     kind = f"({kinds})[1 + (i * 7) % 5]" if pg else _pick(KINDS, "(i * 7) % 5")
-    owner = f"((i * 7919) % {deputies}) / (1 + (i % 3))"
+    owner = f"((CAST(i AS BIGINT) * 7919) % {deputies}) / (1 + (i % 3))"
     head, src = series(pg, duties)
     await db.execute_script(
         f'{head}INSERT INTO "performance__duty" ("org", "org_path", "owner", "created_at", "updated_at", '
@@ -147,7 +147,7 @@ async def generate(store: Any, deputies: int, duties: int, suggestions: int, cou
         '"category", "session", "body") '
         f'SELECT s."id", s."path", {USER0} + o, {state}, {created}, {created}, {USER0} + o, {USER0} + o, 1, '
         f"'1.0.0', '建议' || i, '教育', '闭会期间', '内容' "
-        f"FROM (SELECT i, ((i * 104729) % {deputies}) AS o FROM {src}) AS x "
+        f"FROM (SELECT i, ((CAST(i AS BIGINT) * 104729) % {deputies}) AS o FROM {src}) AS x "
         f'JOIN "bench_station" s ON s."k" = x.o % {n_st}'
     )
     await db.execute_script("ANALYZE")

@@ -522,3 +522,33 @@ def test_bad_periods_are_refused(deployment: Any, tmp_path: Path) -> None:
             assert Restrict(grp="lc").grp == "lc"
 
     run(scenario())
+
+
+def test_periods_and_their_local_boundaries() -> None:
+    from runtime.scoring import periods
+
+    year = periods.parse("2026")
+    assert (year.start, year.end) == (dt.date(2026, 1, 1), dt.date(2027, 1, 1))
+    assert periods.parse("2026-Q4").end == dt.date(2027, 1, 1)
+    assert periods.parse("2026-02").end == dt.date(2026, 3, 1)
+    term = periods.parse("T2021")
+    assert (term.start, term.end) == (dt.date(2021, 1, 1), dt.date(2026, 1, 1))
+    assert periods.containing("term", dt.date(2027, 5, 1)).key == "T2026"
+    assert periods.containing("quarter", dt.date(2026, 3, 31)).key == "2026-Q1"
+    # local midnight in Shanghai is 16:00 UTC the day before
+    start, end = year.utc("Asia/Shanghai")
+    assert start == dt.datetime(2025, 12, 31, 16, tzinfo=dt.UTC)
+    assert end == dt.datetime(2026, 12, 31, 16, tzinfo=dt.UTC)
+    assert periods.local_day(
+        dt.datetime(2025, 12, 31, 16, tzinfo=dt.UTC), "Asia/Shanghai"
+    ) == dt.date(2026, 1, 1)
+    # a quarter of a yearly rule is the year to date; a year of a quarterly rule is refused
+    ytd = periods.window("year", "2026-Q2")
+    assert (ytd.start, ytd.end) == (dt.date(2026, 1, 1), dt.date(2026, 7, 1))
+    with pytest.raises(periods.PeriodError, match="per quarter"):
+        periods.window("quarter", "2026")
+    assert [p.key for p in periods.recent("quarter", dt.date(2026, 2, 1), 3)] == [
+        "2026-Q1",
+        "2025-Q4",
+        "2025-Q3",
+    ]

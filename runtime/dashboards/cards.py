@@ -15,6 +15,7 @@ card's ``where`` (compiled from the expression language):
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import re
 from collections import defaultdict
@@ -134,6 +135,7 @@ class Figures:
         self.tz = tz
         self.pg = bool(store.pg)
         self.dialect = "postgres" if self.pg else "sqlite"
+        self._shared: dict[tuple[Any, ...], asyncio.Future[dict[str, Agg]]] = {}
 
     # -- the org tree ----------------------------------------------------------------------
 
@@ -196,7 +198,16 @@ class Figures:
         )
 
     async def by_path(self, card: Card, unit: str, ctx: Context) -> dict[str, Agg]:
-        """The card's measure per org path under ``unit``."""
+        """The card's measure per org path under ``unit`` (one query per entity, filter and
+        measure: cards that share them share it, also when computed concurrently)."""
+        assert card.entity is not None
+        key = (card.entity.key, card.spec.get("where"), card.spec.get("measure"), unit)
+        task = self._shared.get(key)
+        if task is None:
+            task = self._shared[key] = asyncio.ensure_future(self._by_path(card, unit, ctx))
+        return await task
+
+    async def _by_path(self, card: Card, unit: str, ctx: Context) -> dict[str, Agg]:
         assert card.entity is not None
         table = self.store.table(card.entity)
         sql = Sql(

@@ -209,16 +209,16 @@ class Scorer:
         value = record.get(item.subject_field)
         if value is None or isinstance(value, list):
             return None
+        subject: str | int
+        home: str | None
         if rule.subject == "org":
             subject = self.ancestor(str(value), rule.kind) if rule.kind else str(value)
-            if not subject:
-                return None
-            home = subject
+            home = subject or None
         else:
             subject = int(value)
             home = await self._home_unit(rule, subject)
-            if home is None:
-                return None
+        if home is None:
+            return None
         if rule.grouped:
             grp = self.ancestor(home, rule.within) if rule.within else ""
             return Restrict(grp=grp, path=self.deployment.org_path(grp) if grp else None)

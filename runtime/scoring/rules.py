@@ -178,9 +178,9 @@ class Rule:
         """The best possible total (what ``scale`` maps to), when the rule bounds it."""
         if self.cap is not None:
             return self.cap
-        caps = [i.cap for i in self.items.values()]
-        if self.total is None and caps and all(c is not None for c in caps):
-            return sum(float(c) * i.weight for c, i in zip(caps, self.items.values(), strict=True))
+        caps = [(i.cap, i.weight) for i in self.items.values()]
+        if self.total is None and caps and all(c is not None for c, _ in caps):
+            return sum(float(c or 0) * w for c, w in caps)
         return None
 
     @property

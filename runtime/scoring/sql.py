@@ -297,7 +297,7 @@ class Builder:
         for xid, index in self.rule.indices.items():
             prefix = "n_" if index.normalize else "p_"
             col = {i.id: f"{prefix}{self.col[i.id]}" for i in self.items}
-            sql.add(", COALESCE(", self.expr(index.formula, lambda n, c=col: c[n]), ", 0)")
+            sql.add(", COALESCE(", self.expr(index.formula, col.__getitem__), ", 0)")
             sql.add(f" AS {self.index_col[xid]}")
         return sql.add(" FROM nrm)")
 

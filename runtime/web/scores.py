@@ -346,7 +346,7 @@ async def _subject_place(request: Request, rule: Rule, subject: str) -> str | No
         unit = deployment.org.get(subject)
         if unit is None or (rule.kind and unit.kind != rule.kind):
             return None
-        return deployment.org_path(subject)
+        return str(deployment.org_path(subject))
     if not subject.isdigit():
         return None
     home = await scorer._home_unit(rule, int(subject))
