@@ -206,3 +206,68 @@ migrations:
         found = [o for o in out.splitlines() if f"scenario.yaml:{line}:" in o and message in o]
         assert found and hint in found[0], (line, message, out)
     assert f"{len(expected)} mistakes found." in out
+
+
+def test_rename_field_copies_converted_values_and_keeps_the_old_column(
+    tmp_path: Path, database_url: str
+) -> None:
+    """2.0.0 replaces the number field ``affected`` by a text field ``people``."""
+    province = make_province(tmp_path / "province")
+    county = make_county(tmp_path, "lc", "鹿城区")
+    code, out = run(
+        "catalog", "add", str(province.catalog), "suggestions@^1", "--key", province.public,
+        "--manifest", str(county),
+    )  # fmt: skip
+    assert code == 0, out
+    data_dir = tmp_path / "data"
+    _seed(county, database_url, data_dir)
+
+    async def fill() -> None:
+        async with open_store(load_deployment(county), database_url, data_dir) as store:
+            for rid, value in ((1, 12), (3, 40)):
+                record = await store.get("suggestions.suggestion", rid)
+                assert record is not None
+                await store.update(
+                    "suggestions.suggestion", rid, {"affected": value}, actor=None,
+                    expected_version=record.version,
+                )  # fmt: skip
+
+    asyncio.run(fill())
+    folder = with_migrations(
+        tmp_path / "work",
+        "2.0.0",
+        """
+migrations:
+  - from: "<2.0.0"
+    steps:
+      - rename_field: {entity: suggestion, from: affected, to: people}
+""",
+    )
+    main = folder / "scenario.yaml"
+    main.write_text(
+        main.read_text("utf-8").replace(
+            "    fields:\n      title:",
+            "    fields:\n      people:\n        type: text\n        label: 涉及人数\n      title:",
+            1,
+        ),
+        "utf-8",
+    )
+    province.publish(folder.parent)
+    db = ["--manifest", str(county), "--database-url", database_url, "--data-dir", str(data_dir)]
+    code, out = run("catalog", "upgrade", "suggestions", *db)
+    assert code == 0, out
+    assert "step 1: copy suggestion.affected into people (the old column stays, unused)" in out
+    code, out = run("migrate", "--apply", *db)
+    assert code == 0 and "add column suggestions__suggestion.people" in out, out
+    assert "copy suggestion.affected into people (the old column stays, unused): 2 record(s)" in out
+    rows = query(
+        county, database_url, data_dir,
+        'SELECT "id", "people", "affected" FROM "suggestions__suggestion" ORDER BY "id"',
+    )  # fmt: skip
+    assert [(r["id"], r["people"], r["affected"]) for r in rows] == [
+        (1, "12", 12), (2, None, None), (3, "40", 40), (4, None, None),
+    ]  # fmt: skip
+    code, out = run("migrate", *db)
+    assert (
+        "migrate suggestions" not in out and "keep column suggestions__suggestion.affected" in out
+    )

@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from runtime.storage.db import Store
 
 KINDS = ("move_state", "rename_field", "set")
-BATCH = 500
+BATCH = 2000
 CHANGE_COLUMNS = ("table", "record_id", "action", "actor", "at", "ip", "before", "after", "note")
 MIGRATION_COLUMNS = ("package", "version", "source", "step", "kind", "changed", "applied_at")
 
