@@ -175,8 +175,32 @@ def build_tables(deployment: Deployment) -> dict[str, Table]:
     views = [v for s in deployment.scenarios.values() for v in s.views.values()]
     tables: dict[str, Table] = {}
     for entity in deployment.entities():
-        tables[entity.key] = build_table(entity, [v for v in views if v.entity is entity])
+        table = build_table(entity, [v for v in views if v.entity is entity])
+        known = {index.columns for index in table.indexes}
+        for columns in _dashboard_keys(deployment, entity):
+            if columns not in known and all(_sortable(table.columns.get(c)) for c in columns):
+                table.indexes.append(Index(table.name, columns))
+                known.add(columns)
+        tables[entity.key] = table
     return tables
+
+
+def _dashboard_keys(deployment: Deployment, entity: Entity) -> list[tuple[str, ...]]:
+    """(org_path, field) for each dashboard card of ``entity`` that groups by a field or
+    follows a date: its GROUP BY over an org subtree then reads the index alone."""
+    out: list[tuple[str, ...]] = []
+    for sid, scenario in deployment.scenarios.items():
+        for dash in (scenario.data.get("dashboards") or {}).values():
+            for card in (dash.get("cards") or {}).values():
+                ref = str(card.get("entity") or "")
+                if (ref if "." in ref else f"{sid}.{ref}") != entity.key:
+                    continue
+                group = card.get("group_by")
+                if card.get("type") in ("bar", "pie", "table") and group and group != "org":
+                    out.append(("org_path", str(group)))
+                if card.get("type") == "line":
+                    out.append(("org_path", str(card.get("date_field") or "created_at")))
+    return out
 
 
 # ---------------------------------------------------------------- Tortoise models
