@@ -4,12 +4,27 @@ from __future__ import annotations
 
 from starlette.routing import Route
 
-from runtime.web import account, admin, api, exports, files, forms, home, imports, lists, records
+from runtime.web import (
+    account,
+    admin,
+    api,
+    api_workflow,
+    dashboards,
+    exports,
+    files,
+    forms,
+    home,
+    imports,
+    inbox,
+    lists,
+    records,
+    scores,
+    similar,
+    stranded,
+    todo,
+    transitions,
+)
 from runtime.web import catalog as catalog_pages
-from runtime.web import api_workflow, todo, transitions
-from runtime.web import inbox
-from runtime.web import dashboards, scores
-from runtime.web import stranded
 from runtime.web.guard import gated
 
 
@@ -35,6 +50,7 @@ def routes() -> list[Route]:
         Route("/s/{scenario}/f/{form}", page(forms.form_page), methods=["GET"]),
         Route("/s/{scenario}/f/{form}", page(forms.form_submit), methods=["POST"]),
         Route("/s/{scenario}/f/{form}/check", page(forms.field_check), methods=["POST"]),
+        Route("/s/{scenario}/f/{form}/similar", page(similar.similar), methods=["GET"]),
         Route("/s/{scenario}/r/{entity}/{id}", page(records.record_page), methods=["GET"]),
         Route("/s/{scenario}/r/{entity}/{id}/edit", page(records.edit_page), methods=["GET"]),
         Route("/s/{scenario}/r/{entity}/{id}/edit", page(records.edit_submit), methods=["POST"]),
@@ -126,6 +142,8 @@ def routes() -> list[Route]:
             methods=["POST"],
         ),
         Route("/scores/{scenario}/{rule}/me", page(scores.my_archive), methods=["GET"]),
-        Route("/scores/{scenario}/{rule}/s/{subject}", page(scores.subject_archive), methods=["GET"]),
+        Route(
+            "/scores/{scenario}/{rule}/s/{subject}", page(scores.subject_archive), methods=["GET"]
+        ),
         Route("/scores/{scenario}/{rule}/o/{unit}", page(scores.group_archive), methods=["GET"]),
     ]
