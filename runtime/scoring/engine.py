@@ -125,7 +125,7 @@ class Scorer:
                 )
             if builder.needs_units:
                 for sql in builder.units_sql():
-                    await conn.execute_script(sql)
+                    await conn.execute_query(sql)  # one statement: execute_script would COMMIT on SQLite
             await conn.execute_query(*delete.render())
             await conn.execute_query(*statement.render())
             if mark:
