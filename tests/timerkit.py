@@ -37,13 +37,19 @@ class Clock:
 
 @contextmanager
 def started(
-    data_dir: Path, url: str | None, clock: Clock, *, scheduler_seconds: float = 0
+    data_dir: Path,
+    url: str | None,
+    clock: Clock,
+    *,
+    scheduler_seconds: float = 0,
+    manifest: Path | None = None,
 ) -> Iterator[TestClient]:
-    """The demo app with a test clock set before start-up (its start-up tick sees it)."""
+    """The demo app (or ``manifest``'s) with a test clock set before start-up (its start-up
+    tick sees it)."""
     settings = Settings.from_env(
         {},
         data_dir=data_dir,
-        manifest=ROOT / "scenarios.yaml",
+        manifest=manifest or ROOT / "scenarios.yaml",
         database_url=url or f"sqlite://{data_dir / 'yidi.sqlite3'}",
         demo=True,
         scheduler_seconds=scheduler_seconds,

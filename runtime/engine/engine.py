@@ -125,6 +125,26 @@ async def handlers(
     return users, orgs
 
 
+async def handlers_of(
+    app_state: Any, entity: Entity | str, record_ids: list[int]
+) -> dict[int, tuple[set[int], set[str]]]:
+    """``handlers`` for a page of records in one query: record id → (user ids, org unit ids)."""
+    ent = entity_of(app_state, entity)
+    out: dict[int, tuple[set[int], set[str]]] = {int(i): (set(), set()) for i in record_ids}
+    if not out:
+        return out
+    rows = await Task.filter(
+        scenario=ent.scenario, entity=ent.id, record_id__in=sorted(out), status=OPEN
+    ).values_list("record_id", "assignee_user", "assignee_org")
+    for rid, user, org in rows:
+        users, orgs = out[int(rid)]
+        if user is not None:
+            users.add(int(user))
+        if org is not None:
+            orgs.add(str(org))
+    return out
+
+
 async def conflict(app_state: Any, current: Record, locale: str) -> Result:
     by = current.get("updated_by")
     who = await user_name(app_state, by, locale) if by is not None else t("someone", locale)
@@ -358,9 +378,9 @@ async def move(
         await hooks.on_task_close(app_state, task_id)
     if entered:
         await hooks.on_leave(app_state, ent, record.id)
-    await hooks.emit(app_state, ent, updated, f"transition.{tr.id}", actor=actor)
+    await hooks.emit(app_state, ent, updated, f"transition.{tr.id}", actor=actor, comment=comment)
     if entered:
-        await hooks.emit(app_state, ent, updated, f"enter.{target}", actor=actor)
+        await hooks.emit(app_state, ent, updated, f"enter.{target}", actor=actor, comment=comment)
         await hooks.on_enter(app_state, ent, updated, target)
         for task in opened:
             await hooks.on_task_open(app_state, ent, updated, task)

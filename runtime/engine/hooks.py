@@ -40,10 +40,20 @@ async def _call(module: str, function: str, *args: Any, **kwargs: Any) -> Any:
 
 
 async def emit(
-    app_state: Any, entity: Entity, record: Mapping[str, Any], event: str, *, actor: int | None
+    app_state: Any,
+    entity: Entity,
+    record: Mapping[str, Any],
+    event: str,
+    *,
+    actor: int | None,
+    comment: str = "",
 ) -> None:
-    """A workflow event: ``created``, ``transition.<id>`` or ``enter.<state>``."""
-    await _call("runtime.notify", "emit", app_state, entity, record, event, actor=actor)
+    """A workflow event: ``created``, ``transition.<id>`` or ``enter.<state>``; ``comment`` is
+    the transition's (its default message carries it, ``{comment}`` in a declared one)."""
+    context = {"comment": comment} if comment else None
+    await _call(
+        "runtime.notify", "emit", app_state, entity, record, event, actor=actor, context=context
+    )
 
 
 async def on_enter(app_state: Any, entity: Entity, record: Mapping[str, Any], state: str) -> None:

@@ -13,6 +13,9 @@ Two kinds of items:
   entity built from the transitions' sources, actors and guards (a guard that
   reads the transition's form is left to the form). States that hand out
   tasks await their assignees, so they are listed through the tasks only.
+  Paged per entity by keyset on ``(updated_at, id)``, newest change first:
+  the first page of each entity on the to-do page, the rest behind its
+  "more" link, so nothing awaiting an action is out of reach.
 """
 
 from __future__ import annotations
@@ -25,7 +28,14 @@ from runtime.authz import transition_object
 from runtime.engine.engine import context_of, tasks_spec
 from runtime.model import Entity
 from runtime.storage.columns import decode
-from runtime.storage.query import ListQuery, where_sql
+from runtime.storage.query import (
+    ListQuery,
+    make_cursor,
+    read_cursor,
+    select_sql,
+    sort_order,
+    where_sql,
+)
 from runtime.storage.sql import P, Sql, quote
 
 TASK_COLUMNS = (
@@ -135,32 +145,57 @@ def awaiting_sql(app_state: Any, entity: Entity, viewer: Viewer) -> Sql | None:
     return Sql(pg, "(").join(branches, " OR ").add(")")
 
 
-async def awaiting(
-    app_state: Any, viewer: Viewer, *, limit: int = 50
-) -> list[tuple[Entity, list[dict[str, Any]]]]:
-    """Per entity with a workflow, the newest ``limit`` records awaiting the viewer's action."""
+@dataclass
+class RecordPage:
+    """One entity's records awaiting the viewer: a page, and the cursor of the next one."""
+
+    entity: Entity
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    next: str | None = None  # a keyset cursor over (updated_at, id), newest first
+
+
+async def awaiting_page(
+    app_state: Any,
+    viewer: Viewer,
+    entity: Entity,
+    *,
+    after: str | None = None,
+    limit: int = 50,
+) -> RecordPage:
+    """A page of ``entity``'s records awaiting the viewer, newest change first, keyset-paged
+    (``after``: a cursor from the previous page; a bad one is a ``ValueError``)."""
+    page = RecordPage(entity)
+    where = awaiting_sql(app_state, entity, viewer)
+    if where is None:
+        return page
     store = app_state.store
+    table = store.table(entity)
+    order = sort_order(table, [("updated_at", True)])
+    cursor = read_cursor(order, after) if after else None
+    title = entity.title_field if entity.title_field in table.columns else "id"
+    names = ["id", "state", "updated_at", *([title] if title != "id" else [])]
+    sql = select_sql(store.pg, table, names, where, order, cursor, False, int(limit) + 1)
+    raw = list(await store.db().execute_query_dict(*sql.render()))
+    if len(raw) > limit:
+        page.next = make_cursor(order, dict(raw[limit - 1]))
+    for found in raw[:limit]:
+        row = dict(found)
+        row["updated_at"] = decode("datetime", row["updated_at"])
+        row["title"] = row.get(title) if title != "id" else None
+        page.rows.append(row)
+    return page
+
+
+async def awaiting(app_state: Any, viewer: Viewer, *, limit: int = 50) -> list[RecordPage]:
+    """Per entity with a workflow, the first page of records awaiting the viewer's action
+    (entities with none are left out); each page's ``next`` leads on."""
     out = []
     for scenario in app_state.deployment.scenarios.values():
         for entity in scenario.entities.values():
-            where = awaiting_sql(app_state, entity, viewer)
-            if where is None:
-                continue
-            table = store.table(entity)
-            title = entity.title_field if entity.title_field in table.columns else "id"
-            names = ["id", "state", "updated_at", *([title] if title != "id" else [])]
-            columns = ", ".join(f"{quote(table.name)}.{quote(n)}" for n in names)
-            sql = Sql(store.pg, f"SELECT {columns} FROM {quote(table.name)} WHERE ", where)
-            sql.add(f' ORDER BY "updated_at" DESC, "id" DESC LIMIT {int(limit)}')
-            rows = []
-            for raw in await store.db().execute_query_dict(*sql.render()):
-                row = dict(raw)
-                row["updated_at"] = decode("datetime", row["updated_at"])
-                row["title"] = row.get(title) if title != "id" else None
-                rows.append(row)
-            if rows:
-                out.append((entity, rows))
+            page = await awaiting_page(app_state, viewer, entity, limit=limit)
+            if page.rows:
+                out.append(page)
     return out
 
 
-__all__ = ["TaskPage", "awaiting", "awaiting_sql", "my_tasks"]
+__all__ = ["RecordPage", "TaskPage", "awaiting", "awaiting_page", "awaiting_sql", "my_tasks"]

@@ -12,7 +12,8 @@ For an event (``created``, ``transition.<id>``, ``enter.<state>``,
    the inbox.
 
 ``{field}`` in a title or body inserts the field's display value (option
-labels, names of users and org units); a field with a ``hidden_for`` or
+labels, names of users and org units), ``{comment}`` the comment given with
+the transition (a default message adds it below its body); a field with a ``hidden_for`` or
 ``masked_for`` rule is left out or masked, whoever reads it. Nothing is
 evaluated: an unknown ``{name}`` stays as written. The person who caused the
 event gets no message about it. Text is stored as written and escaped where
@@ -96,6 +97,7 @@ class Values:
         self.entity = entity
         self.record = record
         self.names: dict[str, dict[Any, str]] = {"user": {}, "org": {}}
+        self.extra: dict[str, str] = {}  # ``{comment}``: the transition's comment
 
     async def load(self, db: BaseDBAsyncClient, pg: bool) -> Values:
         users: set[int] = set()
@@ -138,7 +140,7 @@ class Values:
                 return state_label(self.entity, self.record.get("state"), locale)
             if name in ("id", "owner", "org", "created_at", "updated_at", "receipt"):
                 return display.system_text(name, self.record.get(name), locale, names)
-            return None
+            return self.extra.get(name)
 
         return value
 
@@ -284,6 +286,7 @@ async def _emit(
 ) -> int:
     pg = app_state.store.pg
     values = await Values(app_state, entity, record).load(db, pg)
+    values.extra["comment"] = str(context.get("comment") or "")
     who = {loc: values.names["user"].get(actor, "") if actor else "" for loc in LOCALES}
     if actor and actor not in values.names["user"]:
         rows = await db.execute_query_dict(

@@ -199,8 +199,9 @@ async def field_changed(
     before: Mapping[str, Any] | None,
     after: Mapping[str, Any] | None,
 ) -> None:
-    """A store write hook: an edit of the date a state's deadline reads (e.g. staff extend
-    ``due`` while the record is in 办理中) schedules that deadline again from now."""
+    """A store write hook: an edit of the date a deadline reads (e.g. staff extend ``due``
+    while the record is in 办理中) schedules that deadline again from now: the state's own
+    deadline, and the deadlines of the state's open tasks (``tasks.deadline.field``)."""
     if not before or not after or entity.workflow is None:
         return
     state = after.get("state")
@@ -210,6 +211,53 @@ async def field_changed(
     name = str(spec.get("field") or "") if spec else ""
     if name and before.get(name) != after.get(name):
         await on_enter(app_state, entity, after, str(state))
+    task_spec = deadline_spec(entity, str(state), task=True)
+    task_name = str(task_spec.get("field") or "") if task_spec else ""
+    changed = {n for n in (name, task_name) if n and before.get(n) != after.get(n)}
+    if changed:
+        await _tasks_follow(app_state, entity, after, str(state), task_name in changed)
+
+
+async def _tasks_follow(
+    app_state: Any, entity: Entity, record: Mapping[str, Any], state: str, replan: bool
+) -> int:
+    """The open tasks of ``state`` take the edited date: their ``due_at`` (what the to-do page
+    shows) and, when their own deadline reads the field (``replan``), their timers; the number
+    of tasks rescheduled."""
+    try:
+        from runtime.engine.engine import field_due
+        from runtime.engine.engine import state_spec as engine_state
+        from runtime.engine.tasks import OPEN, Task
+    except ImportError:  # the engine is not installed
+        return 0
+    tasks = await Task.filter(
+        scenario=entity.scenario,
+        entity=entity.id,
+        record_id=int(record["id"]),
+        state=state,
+        status=OPEN,
+    )
+    if not tasks:
+        return 0
+    spec = engine_state(entity, state)
+    task_spec = dict(spec.get("tasks") or {})
+    due = field_due(entity, task_spec.get("deadline"), record) or field_due(
+        entity, spec.get("deadline"), record
+    )
+    store = app_state.store
+    db, pg = store.db(), store.pg
+    now = now_of(app_state)
+    deadline = deadline_spec(entity, state, task=True) if replan else None
+    for task in tasks:
+        if deadline is not None:
+            await _close(db, pg, now, Sql(pg, '"task_id" = ', P(int(task.id))))
+            planned = plan(deadline, record, now, calendar_of(app_state))
+            mark = (deadline.get("overdue") or {}).get("mark", True) is not False
+            await _insert(
+                db, pg, entity, int(record["id"]), state, planned, now, task_id=task.id, mark=mark
+            )
+    await Task.filter(id__in=[t.id for t in tasks], status=OPEN).update(due_at=due)
+    return len(tasks)
 
 
 def watch_fields(app_state: Any) -> None:

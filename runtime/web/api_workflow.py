@@ -5,6 +5,8 @@
     POST /api/s/<scenario>/<entity>/<id>/tasks/<task>/<act>   reply {"values"} | approve | reject {"comment"}
                                                                | delegate {"to": user id, "comment"}
     GET  /api/todo?after=<cursor>                             my open tasks and the records awaiting me
+                                                               (records_next: entity → cursor)
+    GET  /api/todo?records=<scenario.entity>&after=<cursor>   more of one entity's records
 
 Errors use the API's stable codes: forbidden 403, not_found 404, conflict 409
 (with ``current``: the record as it is now), invalid 422 (with ``fields``).
@@ -23,7 +25,7 @@ from runtime.engine.tasks import Task, of_record
 from runtime.web.api import body_of, error, record_json, rules_for, signed_in, to_json
 from runtime.web.guard import client_ip
 from runtime.web.lookup import context, entity_of, record_id
-from runtime.web.todo import record_items, task_items
+from runtime.web.todo import task_items
 from runtime.web.transitions import actions_for
 
 
@@ -163,15 +165,47 @@ async def task_action(request: Request) -> Response:
 
 
 async def todo_json(request: Request) -> Response:
-    from runtime.engine.todo import my_tasks
-    from runtime.web.todo import PAGE
+    from runtime.engine.todo import awaiting, awaiting_page, my_tasks
+    from runtime.web.todo import PAGE, RECORDS_PAGE, record_groups
 
     viewer = signed_in(request)
     state = request.app.state
+    locale = _locale(request)
+    key = request.query_params.get("records")
+    if key:  # one entity's records awaiting me, from a cursor in records_next
+        entity = state.deployment.entity(key) if len(key) < 200 else None
+        if entity is None or entity.workflow is None:
+            return error(404, "not_found", "unknown entity")
+        try:
+            one = await awaiting_page(
+                state,
+                viewer,
+                entity,
+                after=request.query_params.get("after") or None,
+                limit=RECORDS_PAGE,
+            )
+        except ValueError:
+            return error(400, "bad_request", "bad cursor")
+        group = (await record_groups(state, viewer, locale, [one]))[0]
+        return JSONResponse({"records": to_json(group["rows"]), "next": group["next"]})
     raw = request.query_params.get("after", "")
     after = int(raw) if raw.isdigit() and len(raw) < 19 else None
     page = await my_tasks(state.store, viewer, after=after, limit=PAGE)
-    locale = _locale(request)
     tasks = await task_items(state, viewer, page.rows, locale)
-    records = await record_items(state, viewer, locale) if after is None else []
-    return JSONResponse({"tasks": to_json(tasks), "records": to_json(records), "next": page.next})
+    groups = (
+        await record_groups(
+            state, viewer, locale, await awaiting(state, viewer, limit=RECORDS_PAGE)
+        )
+        if after is None
+        else []
+    )
+    records = [row for g in groups for row in g["rows"]]
+    more = {g["entity"]: g["next"] for g in groups if g["next"]}
+    return JSONResponse(
+        {
+            "tasks": to_json(tasks),
+            "records": to_json(records),
+            "records_next": more,
+            "next": page.next,
+        }
+    )

@@ -432,6 +432,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "todo_state": ("当前状态", "State"),
     "todo_scenario": ("业务", "Scenario"),
     "todo_title": ("标题", "Title"),
+    "todo_more": ("更多（{entity}）", "More ({entity})"),
+    "todo_records_of": ("等待我处理的{entity}", "{entity} awaiting my action"),
+    "todo_back": ("返回待办", "Back to the to-do queue"),
+    "row_deadline": ("期限", "Deadline"),
+    "row_overdue": ("已超期", "Overdue"),
+    "row_action_done": ("已{action}：{title}", "{action}: {title} — done"),
     # notifications (runtime.notify) and the inbox (runtime.web.inbox)
     "inbox": ("消息", "Messages"),
     "inbox_unread": ("{n} 条未读", "{n} unread"),

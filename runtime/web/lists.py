@@ -20,6 +20,7 @@ from starlette.responses import Response
 from runtime.authz import view_object
 from runtime.model import Entity, View
 from runtime.storage.records import ListQuery, Record
+from runtime.web import rowactions
 from runtime.web.display import option_labels, ruled, system_text
 from runtime.web.guard import viewer_of
 from runtime.web.i18n import t
@@ -215,10 +216,35 @@ async def view_page(request: Request) -> Response:
         raise HTTPException(404)
     if not access.can_open_view(viewer, view):
         raise denied(viewer)
+    return await render_view(request, view, request.query_params)
+
+
+async def render_view(
+    request: Request,
+    view: View,
+    params: QueryParams,
+    *,
+    flash: str | None = None,
+    flash_kind: str = "ok",
+    status: int = 200,
+    fragment: bool | None = None,
+) -> Response:
+    """A list or board page for ``params`` (also after a row's action, with its ``flash``).
+    ``fragment``: only the part htmx swaps (``#results`` / ``#board``); None: as the request
+    asks."""
     if view.kind == "board":
-        return await board_page(request, view)
+        return await board_page(
+            request,
+            view,
+            params,
+            flash=flash,
+            flash_kind=flash_kind,
+            status=status,
+            fragment=fragment,
+        )
+    viewer = viewer_of(request)
+    access = request.app.state.access
     locale = request.state.locale
-    params = request.query_params
     entity = view.entity
     store = request.app.state.store
     query = build_query(view, params, request)
@@ -231,6 +257,9 @@ async def view_page(request: Request) -> Response:
     columns = view.columns
     rules = access.field_rules(viewer, entity)
     names = await names_for(request, entity, page.rows, columns)
+    ids = [int(row["id"]) for row in page.rows]
+    actions = await rowactions.row_actions(request, view, page.rows, viewer)
+    deadlines = await rowactions.row_deadlines(request.app.state, entity, ids)
     labels = state_labels(entity, locale)
     base = view_url(view)
     current_sort = params.get("sort") or ""
@@ -268,11 +297,21 @@ async def view_page(request: Request) -> Response:
         ],
         "rows": [
             {
+                "id": row["id"],
                 "url": record_url(entity, row["id"]),
                 "cells": cells(entity, row, columns, names, locale, labels, rules, viewer.id),
+                "version": row.get("row_version"),
+                "actions": actions.get(int(row["id"]), []),
+                "deadline": deadlines.get(int(row["id"])),
             }
             for row in page.rows
         ],
+        "view_id": view.id,
+        "list_query": urlencode(list(params.multi_items())),
+        "has_actions": bool(rowactions.declared(view) or rowactions.offers_edit(view)),
+        "has_deadlines": rowactions.has_deadlines(entity),
+        "flash": flash,
+        "flash_kind": flash_kind,
         "total_text": t("total" if exact else "total_more", locale, n=count),
         "next_url": _url(base, params, after=page.next) if page.next else None,
         "prev_url": _url(base, params, before=page.prev) if page.prev else None,
@@ -284,12 +323,22 @@ async def view_page(request: Request) -> Response:
         "import_url": base + "/import",
         "new_forms": new_forms,
     }
-    htmx_target = request.headers.get("HX-Target")
-    block = "results" if htmx_target == "results" else None
-    return render(request, "list.html", context_vars, block=block)
+    if fragment is None:
+        fragment = request.headers.get("HX-Target") == "results"
+    block = "results" if fragment else None
+    return render(request, "list.html", context_vars, block=block, status=status)
 
 
-async def board_page(request: Request, view: View) -> Response:
+async def board_page(
+    request: Request,
+    view: View,
+    params: QueryParams,
+    *,
+    flash: str | None = None,
+    flash_kind: str = "ok",
+    status: int = 200,
+    fragment: bool | None = None,
+) -> Response:
     locale = request.state.locale
     entity = view.entity
     store = request.app.state.store
@@ -302,30 +351,43 @@ async def board_page(request: Request, view: View) -> Response:
     columns = [c for c in view.columns if c not in (entity.title_field, group)]
     viewer = viewer_of(request)
     rules = request.app.state.access.field_rules(viewer, entity)
-    board = []
-    base = build_query(view, request.query_params, request)
+    lanes_rows: list[tuple[str, Any, bool, list[Record]]] = []
+    base = build_query(view, params, request)
     for value, label in lanes:
         query = dataclasses.replace(
             base, equals={**base.equals, group: [value]}, limit=20, after=None, before=None
         )
         page = await store.list(entity, query, ctx)
         count, exact = await store.count(entity, query, ctx, cap=COUNT_CAP)
-        names = await names_for(request, entity, page.rows, columns)
-        board.append(
-            {
-                "label": label,
-                "count_text": str(count) if exact else f"{count}+",
-                "rows": [
-                    {
-                        "url": record_url(entity, r["id"]),
-                        "title": r.get(entity.title_field),
-                        "cells": cells(entity, r, columns, names, locale, {}, rules, viewer.id),
-                    }
-                    for r in page.rows
-                ],
-            }
-        )
+        lanes_rows.append((label, count, exact, page.rows))
+    every = [r for _, _, _, rows in lanes_rows for r in rows]
+    actions = await rowactions.row_actions(request, view, every, viewer)
+    deadlines = await rowactions.row_deadlines(
+        request.app.state, entity, [int(r["id"]) for r in every]
+    )
+    names = await names_for(request, entity, every, columns)
+    board = [
+        {
+            "label": label,
+            "count_text": str(count) if exact else f"{count}+",
+            "rows": [
+                {
+                    "id": r["id"],
+                    "url": record_url(entity, r["id"]),
+                    "title": r.get(entity.title_field),
+                    "cells": cells(entity, r, columns, names, locale, {}, rules, viewer.id),
+                    "version": r.get("row_version"),
+                    "actions": actions.get(int(r["id"]), []),
+                    "deadline": deadlines.get(int(r["id"])),
+                }
+                for r in rows
+            ],
+        }
+        for label, count, exact, rows in lanes_rows
+    ]
     scenario = request.app.state.deployment.scenarios[view.scenario]
+    if fragment is None:
+        fragment = request.headers.get("HX-Target") == "board"
     return render(
         request,
         "board.html",
@@ -334,5 +396,11 @@ async def board_page(request: Request, view: View) -> Response:
             "scenario_title": scenario.title,
             "view_label": view.label,
             "board": board,
+            "view_id": view.id,
+            "list_query": urlencode(list(params.multi_items())),
+            "flash": flash,
+            "flash_kind": flash_kind,
         },
+        block="board" if fragment else None,
+        status=status,
     )

@@ -319,6 +319,10 @@ async def transition_submit(request: Request) -> Response:
     if viewer.anonymous:
         raise HTTPException(401)
     data = await read_form(request)
+    if data.get("_list"):  # a row's button on a list or board page
+        from runtime.web.rowactions import take_from_list
+
+        return await take_from_list(request, entity, record, tr, data)
     locale = request.state.locale
     form = [fid for fid in tr.spec.get("form") or [] if fid in entity.fields]
     comment = str(data.get("_comment") or "")
