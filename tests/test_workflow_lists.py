@@ -232,6 +232,58 @@ def test_deadlines_and_overdue_rows_on_lists_and_boards(
     card = row(board, late)
     assert 'class="tile overdue"' in card and "已超期" in card and "2026-03-09" in card
     assert "overdue" not in row(board, fresh).split(">", 1)[0]
+    # a board's cards offer its view's actions too (declared here in memory)
+    deployment = client.app.state.deployment  # type: ignore[attr-defined]
+    deployment.scenarios["suggestions"].views["board"].spec["actions"] = ["accept", "reject"]
+    board = staff.get(BOARD + "?lang=zh").text
+    assert row_actions(board, late) == {
+        "accept": f"{REC}/{late}/t/accept",
+        "reject": f"{REC}/{late}/t/reject",
+    }
     # the deputy's own list marks it too
     mine = people("deputy_li").get(MINE).text
     assert deadline_cell(mine, late) == "2026-03-09 · 已超期"
+
+
+def test_rows_offer_what_the_current_handler_may_take(
+    site: tuple[TestClient, Path, Clock],
+) -> None:
+    """The department's list offers a transition open to the current ``handler`` (adjusted
+    in memory, as in test_workflow_rules.py) on exactly the rows where the viewer's unit has
+    an open task."""
+    client, data_dir, _ = site
+    deployment = client.app.state.deployment  # type: ignore[attr-defined]
+    tr = deployment.entity("suggestions.suggestion").workflow.transitions["supervise_now"]
+    tr.spec["by"] = ["handler"]
+    tr.spec["comment"] = "optional"  # one button
+    deployment.scenarios["suggestions"].views["department"].spec["actions"] = ["supervise_now"]
+    people = People(client, data_dir)
+    a = new_suggestion(people("deputy_li"), "关于建设社区书屋的建议")
+    b = new_suggestion(people("deputy_li"), "关于优化公交站点的建议")
+    staff = people("lc_staff")
+    due = {"due": "2026-04-30"}
+    assign_a = take(staff, a, "accept", {"lead": "lc_jyj", "co": ["lc_jtj"], **due})
+    assign_b = take(staff, b, "accept", {"lead": "lc_jtj", "co": ["lc_jyj"], **due})
+    assert assign_a.status_code == assign_b.status_code == 303
+    dept = "/s/suggestions/v/department"
+    edu = people("lc_edu")
+    page = edu.get(dept).text
+    assert row_actions(page, a) == row_actions(page, b) == {"supervise_now": "post"}
+    [task] = task_ids(edu.get(f"{REC}/{b}").text)
+    reply = {"answer": "协办单位已提交答复意见。", "answer_class": "B"}
+    assert edu.post(f"{REC}/{b}/tasks/{task}/reply", reply).status_code == 303
+    page = edu.get(dept).text
+    assert row_actions(page, a) == {"supervise_now": "post"}
+    assert "data-action" not in row(page, b)  # lc_jyj replied: no longer a handler of b
+    transport = people("lc_transport").get(dept).text
+    assert row_actions(transport, b) == {"supervise_now": "post"}
+    edu = people("lc_edu")
+    url, fields = row_form(edu.get(dept).text, a, "supervise_now")
+    swapped = edu.htmx("POST", url, data=fields)
+    assert swapped.status_code == 200 and "督办中" in row(swapped.text, a)
+    assert "data-action" not in row(swapped.text, a)
+    # `edit` among a view's actions: a link to the edit page where the viewer may edit
+    deployment.scenarios["suggestions"].views["all"].spec["actions"] = ["accept", "edit"]
+    staff = people("lc_staff").get(ALL).text
+    assert row_actions(staff, b) == {"edit": f"{REC}/{b}/edit"}
+    assert row_actions(people("deputy_li").get(MINE).text, b) == {}
