@@ -279,33 +279,41 @@ async def created(
 
 
 async def backfill(app_state: Any) -> int:
-    """Open the tasks of records that sit in a task state without any (sample or imported
-    records written straight to a state); the number of records given tasks."""
+    """Open the tasks and plan the deadlines of records that sit in a state without them
+    (sample or imported records written straight to a state); the number of records done."""
+    from runtime.storage.query import ListQuery
+    from runtime.timers.timers import deadline_spec, scheduled
+
     store = app_state.store
     count = 0
     for ent in app_state.deployment.entities():
         wf = ent.workflow
         if wf is None:
             continue
+        planned = await scheduled(app_state, ent)
         for state in wf.states:
             spec = tasks_spec(ent, state)
-            if spec is None:
+            if spec is None and deadline_spec(ent, state) is None:
                 continue
-            have = set(
-                await Task.filter(scenario=ent.scenario, entity=ent.id, state=state).values_list(
-                    "record_id", flat=True
+            have = (
+                set(
+                    await Task.filter(
+                        scenario=ent.scenario, entity=ent.id, state=state
+                    ).values_list("record_id", flat=True)
                 )
+                if spec is not None
+                else planned
             )
-            from runtime.storage.query import ListQuery
-
             async for rows in store.stream(ent, ListQuery(equals={"state": [state]})):
                 for record in rows:
                     if record.id in have:
                         continue
-                    async with in_transaction(store.connection_name):
-                        opened = await open_tasks(
-                            app_state, ent, record, state, spec, now_of(app_state)
-                        )
+                    opened: list[Task] = []
+                    if spec is not None:
+                        async with in_transaction(store.connection_name):
+                            opened = await open_tasks(
+                                app_state, ent, record, state, spec, now_of(app_state)
+                            )
                     await hooks.on_enter(app_state, ent, record, state)
                     for task in opened:
                         await hooks.on_task_open(app_state, ent, record, task)

@@ -193,6 +193,15 @@ async def on_enter(
     return len(planned)
 
 
+async def scheduled(app_state: Any, entity: Entity) -> set[int]:
+    """Records of ``entity`` that have state deadlines planned (open or done)."""
+    pg = app_state.store.pg
+    sql = Sql(pg, f'SELECT DISTINCT "record_id" FROM "{TABLE}" WHERE "scenario" = ')
+    sql.add(P(entity.scenario), ' AND "entity" = ', P(entity.id), ' AND "task_id" IS NULL')
+    rows = await app_state.store.db().execute_query_dict(*sql.render())
+    return {int(r["record_id"]) for r in rows}
+
+
 async def field_changed(
     app_state: Any,
     entity: Entity,
