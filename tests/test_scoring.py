@@ -552,3 +552,188 @@ def test_periods_and_their_local_boundaries() -> None:
         "2025-Q4",
         "2025-Q3",
     ]
+
+
+# ---------------------------------------------------------------- incremental = full
+
+
+async def score_table(store: Any) -> list[tuple[Any, ...]]:
+    """Every live score row, floats rounded (the incremental and full paths sum in the
+    same order, so they agree far below this)."""
+    rows = await store.db().execute_query_dict(
+        'SELECT "rule", "period", "subject", "org", "org_path", "grp", "item", "value", '
+        '"points", "rank", "band" FROM "yidi_score"'
+    )
+    out = []
+    for r in rows:
+        value = None if r["value"] is None else round(float(r["value"]), 9)
+        points = None if r["points"] is None else round(float(r["points"]), 9)
+        place = (r["rule"], r["period"], str(r["subject"]), r["org"], r["org_path"], r["grp"])
+        out.append((*place, r["item"], value, points, r["rank"], r["band"]))
+    return sorted(out, key=repr)
+
+
+COMPUTED = [
+    ("performance.points", "2026"),
+    ("performance.points", "2026-Q2"),
+    ("performance.points", "2025"),
+    ("vitality.index", "2026-Q1"),
+    ("vitality.index", "2026-Q2"),
+]
+
+
+def test_incremental_writes_equal_a_full_recompute(
+    db_url: str, deployment: Any, tmp_path: Path
+) -> None:
+    """Writes update one subject from its own records and re-rank its group from the stored
+    rows; after each write of a sequence the whole table equals a full recompute."""
+
+    async def scenario() -> None:
+        async with open_store(deployment, db_url, tmp_path) as store:
+            scorer = attach(store)
+            data = await generate(store, seed=5)
+            for key, period in COMPUTED:
+                await scorer.recompute(key, period)
+            steps: list[str] = []
+
+            async def same_as_full(step: str) -> list[tuple[Any, ...]]:
+                steps.append(step)
+                incremental = await score_table(store)
+                for key, period in COMPUTED:
+                    await scorer.recompute(key, period)
+                full = await score_table(store)
+                missing = sorted(set(full) - set(incremental), key=repr)[:5]
+                extra = sorted(set(incremental) - set(full), key=repr)[:5]
+                assert incremental == full, (step, "want", missing, "got", extra)
+                return full
+
+            def total(table: list[tuple[Any, ...]], key: str, period: str, subject: Any) -> Any:
+                return next(
+                    r for r in table if r[:3] == (key, period, str(subject)) and r[6] == "_total"
+                )
+
+            duty = "performance.duty"
+            a, b = data["twins"]
+            # a tie broken, then made again: shared ranks move for the group
+            await store.create(
+                duty,
+                {"title": "会议", "kind": "会议", "held_on": dt.date(2026, 5, 6)},
+                actor=a,
+                org=data["deputies"][a],
+            )
+            table = await same_as_full("tie broken")
+            assert (
+                total(table, "performance.points", "2026", a)[9]
+                < total(table, "performance.points", "2026", b)[9]
+            )
+            rec_b = await store.create(
+                duty,
+                {"title": "会议", "kind": "会议", "held_on": dt.date(2026, 5, 7)},
+                actor=b,
+                org=data["deputies"][b],
+            )
+            table = await same_as_full("tie again")
+            ta, tb = (total(table, "performance.points", "2026", u) for u in (a, b))
+            assert ta[8] == tb[8] == 7.0 and ta[9] == tb[9], "tied again, one shared rank"
+            # a kind changed (one item down, another up), then the record moved to 2025
+            rec_b = await store.update(
+                duty,
+                rec_b["id"],
+                {"kind": "视察调研"},
+                actor=b,
+                expected_version=rec_b["row_version"],
+            )
+            await same_as_full("kind changed")
+            rec_b = await store.update(
+                duty,
+                rec_b["id"],
+                {"held_on": dt.date(2025, 11, 30)},
+                actor=b,
+                expected_version=rec_b["row_version"],
+            )
+            await same_as_full("moved to another year")
+            # a deputy's only record of 2025 deleted: their item row goes, the total stays
+            await store.delete(duty, rec_b["id"], actor=b, expected_version=rec_b["row_version"])
+            await same_as_full("deleted")
+            # the capped deputy gains nothing; a suggestion leaves draft and counts
+            busy = next(u for u in data["deputies"] if u not in (a, b))
+            await store.create(
+                duty,
+                {"title": "会", "kind": "会议", "held_on": dt.date(2026, 4, 9)},
+                actor=busy,
+                org=data["deputies"][busy],
+            )
+            await same_as_full("capped")
+            owner = next(iter(data["deputies"]))
+            draft = await store.create(
+                "suggestions.suggestion",
+                {"title": "新建议", "category": "教育", "body": "内容" * 10},
+                actor=owner,
+                org=data["deputies"][owner],
+                state="draft",
+            )
+            await store.update(
+                "suggestions.suggestion",
+                draft["id"],
+                {"state": "review"},
+                actor=owner,
+                expected_version=draft["row_version"],
+            )
+            await same_as_full("suggestion submitted")
+            # vitality: a station becomes the county's busiest (every lc station's normalised
+            # items move), then the visit goes again
+            before = await score_table(store)
+            visit = await store.create(
+                "vitality.visit",
+                {"topic": "大批来访", "visited_on": dt.date(2026, 5, 20), "people": 500},
+                actor=data["staff"],
+                org="lc_wuma_st",
+            )
+            after = await same_as_full("a new maximum in the county")
+            other = total(after, "vitality.index", "2026-Q2", "lc_nanhui_st")
+            assert other[8] != total(before, "vitality.index", "2026-Q2", "lc_nanhui_st")[8], (
+                "the other station's index was re-normalised"
+            )
+            assert total(after, "vitality.index", "2026-Q2", "lc_wuma_st")[9] == 1
+            unchanged = total(after, "vitality.index", "2026-Q2", "ra_anyang_st")
+            assert unchanged == total(before, "vitality.index", "2026-Q2", "ra_anyang_st")
+            await store.delete(
+                "vitality.visit", visit["id"], actor=data["staff"], expected_version=1
+            )
+            assert await same_as_full("the maximum gone") == before
+            # a duty record moved from one station to another (both stations change)
+            moved = await store.create(
+                duty,
+                {"title": "调研", "kind": "视察调研", "held_on": dt.date(2026, 2, 3)},
+                actor=a,
+                org="lc_wuma_st",
+            )
+            await same_as_full("a duty at a station")
+            await store.update(
+                duty, moved["id"], {"org": "lc_nanhui_pt1"}, actor=a, expected_version=1
+            )
+            await same_as_full("moved to another station")
+            # an accepted correction
+            filed = await store.create(
+                "performance.correction",
+                {
+                    "item": "meetings",
+                    "happened_on": dt.date(2026, 6, 1),
+                    "requested": 4,
+                    "reason": "漏记一次会议",
+                },
+                actor=a,
+                org=data["deputies"][a],
+            )
+            await store.update(
+                "performance.correction",
+                filed["id"],
+                {"state": "accepted", "granted": 4},
+                actor=data["staff"],
+                expected_version=filed["row_version"],
+            )
+            table = await same_as_full("correction accepted")
+            assert len(steps) == 12
+            assert total(table, "performance.points", "2026", a)[8] == 7.0 + 3.0 + 4.0
+
+    run(scenario())

@@ -4,10 +4,12 @@
 replaces the rows of (rule, period) in ``yidi_score`` with the result of one
 aggregate statement (``runtime.scoring.sql``) in one transaction.
 ``on_write`` is the store's write hook: a record written to a source entity
-recomputes, for each computed period whose window holds the record's date
-(before and after the write), the ranking group of the subject concerned (or
-just the subject when no score depends on the others). ``publish`` freezes
-(rule, period) into ``yidi_score_published`` (亮分).
+updates, for each computed period whose window holds the record's date
+(before and after the write), the subject concerned: its rows come from one
+aggregate over its own records, then — when scores depend on the others
+(ranks, normalised indices, a relative scale) — its ranking group is
+re-ranked from the stored rows (``Builder.rerank``), never from the events.
+``publish`` freezes (rule, period) into ``yidi_score_published`` (亮分).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from runtime.scoring import periods
 from runtime.scoring.periods import Period
 from runtime.scoring.rules import TOTAL, Item, Rule, build_rules
 from runtime.scoring.sql import Builder, Restrict, literal
-from runtime.scoring.tables import COLUMNS
+from runtime.scoring.tables import COLUMNS, group_index_sql
 from runtime.storage.columns import encode
 from runtime.storage.sql import P, Sql, placeholders, quote
 from runtime.storage.tables import column_sql
@@ -45,6 +47,7 @@ class Scorer:
         self.deployment = store.deployment
         self.rules: dict[str, Rule] = build_rules(self.deployment)
         self.clock: Any = None  # a callable giving "now" (tests set the app's clock)
+        self.indexed = False  # the group index checked (tables made before it lacked it)
 
     # -- basics ---------------------------------------------------------------------------
 
@@ -109,6 +112,9 @@ class Scorer:
         """Replace the scores of (rule, period) — or of one group / subject — in one transaction."""
         rule = self.rule(key)
         window = self.window(rule, period)
+        if restrict is not None and restrict.solo:
+            await self.refresh(rule.key, window.key, [restrict])
+            return await self.count(rule.key, window.key)
         builder = self.builder(rule, window)
         statement = builder.statement(window.key, restrict)
         pg = self.store.pg
@@ -123,14 +129,61 @@ class Scorer:
                 await conn.execute_query(
                     "SELECT pg_advisory_xact_lock($1)", [LOCK_BASE + _small_hash(rule.key)]
                 )
+            if not self.indexed:
+                await conn.execute_query(group_index_sql())
+                self.indexed = True
             if builder.needs_units:
                 for sql in builder.units_sql():
-                    await conn.execute_query(sql)  # one statement: execute_script would COMMIT on SQLite
+                    await conn.execute_query(
+                        sql
+                    )  # one statement: execute_script would COMMIT on SQLite
             await conn.execute_query(*delete.render())
             await conn.execute_query(*statement.render())
             if mark:
                 await self._mark(conn, rule.key, window.key)
-        return await self.count(rule.key, window.key)
+        subjects = await self.count(rule.key, window.key)
+        if pg and restrict is None:
+            await self._fresh_statistics(subjects)
+        return subjects
+
+    async def _fresh_statistics(self, subjects: int) -> None:
+        """PostgreSQL plans a write's updates from the table statistics: when they still
+        describe a score table smaller than the period just computed (its first
+        computation), refresh them now rather than when autovacuum gets to it."""
+        if subjects < 5_000:
+            return
+        rows = await self.store.db().execute_query_dict(
+            "SELECT reltuples FROM pg_class WHERE relname = 'yidi_score' AND relkind = 'r'"
+        )
+        if rows and float(rows[0]["reltuples"]) < subjects:
+            await self.store.db().execute_query('ANALYZE "yidi_score"')
+
+    async def refresh(self, key: str, period: str, subjects: Sequence[Restrict]) -> None:
+        """The incremental update of a write: each subject's rows from its own records
+        (``Restrict(subject=…, grp=…)``), then each group concerned re-ranked from the
+        stored rows when the rule's scores depend on one another; one transaction."""
+        rule = self.rule(key)
+        window = self.window(rule, period)
+        builder = self.builder(rule, window)
+        pg = self.store.pg
+        groups: dict[str, str | None] = {}
+        async with in_transaction(self.store.connection_name) as conn:
+            if pg:
+                await conn.execute_query(
+                    "SELECT pg_advisory_xact_lock($1)", [LOCK_BASE + _small_hash(rule.key)]
+                )
+            for restrict in subjects:
+                assert restrict.solo and restrict.grp is not None
+                delete = Sql(pg, 'DELETE FROM "yidi_score" WHERE "rule" = ', P(rule.key, "text"))
+                delete.add(' AND "period" = ', P(window.key, "text"))
+                delete.add(' AND "subject" = ', P(str(restrict.subject), "text"))
+                await conn.execute_query(*delete.render())
+                await conn.execute_query(*builder.statement(window.key, restrict).render())
+                groups.setdefault(restrict.grp, restrict.path)
+            if rule.grouped:
+                for grp, path in groups.items():
+                    await conn.execute_query(*builder.rerank(window.key, grp, path).render())
+            await self._mark(conn, rule.key, window.key)
 
     async def count(self, key: str, period: str) -> int:
         """How many subjects (rule, period) scored."""
@@ -171,12 +224,13 @@ class Scorer:
     async def on_write(
         self, entity: Entity, before: Mapping[str, Any] | None, after: Mapping[str, Any] | None
     ) -> None:
-        """The store's write hook: recompute what a written record changes."""
+        """The store's write hook: update the subjects a written record concerns."""
         for rule in self.rules.values():
             items = [i for i in rule.items.values() if i.entity.key == entity.key]
             if not items:
                 continue
-            targets: set[tuple[str, Restrict]] = set()
+            if before is not None and after is not None and not _changes(items, before, after):
+                continue  # nothing the rule reads moved (a note edited, a task assigned)
             runs = [r["period"] for r in await self.runs(rule.key) if r["computed_at"]]
             if not runs:
                 continue
@@ -185,6 +239,8 @@ class Scorer:
                     await self.recompute(rule.key, period)
                 continue
             windows = [self.window(rule, p) for p in runs]
+            targets: dict[str, dict[Restrict, None]] = {}  # period → subjects, in order
+            found: dict[tuple[str, Any], Restrict | None] = {}
             for record in (before, after):
                 if record is None:
                     continue
@@ -195,13 +251,16 @@ class Scorer:
                     touched = [w for w in windows if w.start <= day < w.end]
                     if not touched:
                         continue
-                    restrict = await self._restrict_for(rule, item, record)
+                    link = (item.subject_field, record.get(item.subject_field))
+                    if link not in found:  # one look-up per subject, not per item
+                        found[link] = await self._restrict_for(rule, item, record)
+                    restrict = found[link]
                     if restrict is None:
                         continue
                     for w in touched:
-                        targets.add((w.key, restrict))
-            for period, restrict in sorted(targets, key=str):
-                await self.recompute(rule.key, period, restrict)
+                        targets.setdefault(w.key, {})[restrict] = None
+            for period, restricts in targets.items():
+                await self.refresh(rule.key, period, list(restricts))
 
     async def _restrict_for(
         self, rule: Rule, item: Item, record: Mapping[str, Any]
@@ -219,10 +278,10 @@ class Scorer:
             home = await self._home_unit(rule, subject)
         if home is None:
             return None
-        if rule.grouped:
-            grp = self.ancestor(home, rule.within) if rule.within else ""
-            return Restrict(grp=grp, path=self.deployment.org_path(grp) if grp else None)
-        return Restrict(subject=subject)
+        grp = self.ancestor(home, rule.within) if rule.within else ""
+        return Restrict(
+            grp=grp, subject=subject, path=self.deployment.org_path(grp) if grp else None
+        )
 
     async def _home_unit(self, rule: Rule, user: int) -> str | None:
         """The deepest unit where ``user`` holds one of the rule's roles (None: not scored)."""
@@ -239,8 +298,18 @@ class Scorer:
 
     # -- publishing -----------------------------------------------------------------------
 
-    async def publish(self, key: str, period: str, actor: int | None) -> int:
-        """Freeze (rule, period) as computed now; a republished period replaces its snapshot."""
+    async def publish(
+        self,
+        key: str,
+        period: str,
+        actor: int | None,
+        *,
+        ip: str | None = None,
+        via: str = "web",
+    ) -> int:
+        """Freeze (rule, period) as computed now; a republished period replaces its snapshot.
+        ``actor`` (None: the system, e.g. the demo seed) is kept with the run and in an audit
+        row (``yidi_change``: table ``yidi_score_run``, action ``publish``, ``via`` as note)."""
         rule = self.rule(key)
         window = self.window(rule, period)
         await self.recompute(rule.key, window.key)
@@ -259,7 +328,48 @@ class Scorer:
                 [rule.key, window.key],
             )
             await self._published(conn, rule.key, window.key, actor)
+            await self._audit_publish(conn, rule.key, window.key, actor, ip, via, int(count or 0))
         return int(count or 0)
+
+    async def _audit_publish(
+        self,
+        conn: Any,
+        rule: str,
+        period: str,
+        actor: int | None,
+        ip: str | None,
+        via: str,
+        rows: int,
+    ) -> None:
+        import json
+
+        from runtime.storage.rowio import insert_rows
+        from runtime.storage.writes import CHANGE_COLUMNS
+
+        pg = self.store.pg
+        marks = placeholders(pg, 2).split(", ")
+        found = await conn.execute_query_dict(
+            f'SELECT "id" FROM "yidi_score_run" WHERE "rule" = {marks[0]} AND "period" = {marks[1]}',
+            [rule, period],
+        )
+        subjects = await conn.execute_query_dict(
+            f'SELECT count(*) AS n FROM "yidi_score_published" WHERE "rule" = {marks[0]} '
+            f'AND "period" = {marks[1]} AND "item" = \'{TOTAL}\'',
+            [rule, period],
+        )
+        after = {"rule": rule, "period": period, "subjects": int(subjects[0]["n"]), "rows": rows}
+        row = [
+            "yidi_score_run",
+            int(found[0]["id"]),
+            "publish",
+            actor,
+            encode("datetime", self.now(), pg),
+            ip,
+            None,
+            json.dumps(after, ensure_ascii=False),
+            via if actor is not None else f"{via} (system)",
+        ]
+        await insert_rows(conn, pg, "yidi_change", CHANGE_COLUMNS, [row])
 
     async def _published(self, conn: Any, rule: str, period: str, actor: int | None) -> None:
         pg = self.store.pg
@@ -373,6 +483,19 @@ class Scorer:
         sql.add(f' ORDER BY {date_col} DESC, {quote(table.name)}."id" DESC LIMIT {int(limit)}')
         rows = await self.store.db().execute_query_dict(*sql.render())
         return [dict(r) for r in rows]
+
+
+def _changes(items: Sequence[Item], before: Mapping[str, Any], after: Mapping[str, Any]) -> bool:
+    """Whether an update moved anything the items read (their date, subject, summed field
+    or a name their condition uses)."""
+    names: set[str] = set()
+    for item in items:
+        names |= {item.date_field, item.subject_field}
+        if item.sum:
+            names.add(item.sum)
+        if item.where is not None:
+            names |= set(item.where.names)
+    return any(before.get(n) != after.get(n) for n in names)
 
 
 def _prefix(pg: bool, column: str, path: str) -> Sql:

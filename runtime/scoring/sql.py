@@ -19,8 +19,13 @@ SQLite and PostgreSQL:
 ``rk``     the score, its rank within the group (RANK or DENSE_RANK) and band;
 and the final SELECT unpivots each subject into item rows, a total row and index rows.
 
-A restriction (one ranking group, or one subject) turns the same statement
-into the incremental update of a write.
+A restriction turns the same statement into the incremental update of a
+write: ``Restrict(subject=…, grp=…)`` (the subject's group known) computes one
+subject's rows from its own records only (an index lookup on the subject
+field, no unit table); ``rerank`` then re-derives the total, indices, ranks and
+bands of the subject's whole group from the item rows already stored in
+``yidi_score`` (one ``UPDATE … FROM`` over window functions: normalising needs
+the group's maxima, taken from the stored item points, never from events).
 """
 
 from __future__ import annotations
@@ -44,11 +49,18 @@ UNITS = "yidi_units_tmp"  # a temporary table: per connection, filled in the sta
 
 @dataclass(frozen=True)
 class Restrict:
-    """Recompute only one ranking group (``grp``) or one subject."""
+    """Recompute only one ranking group (``grp``) or one subject.
+
+    With both ``subject`` and ``grp``, the subject alone, placed in the group
+    given (the incremental update of a write)."""
 
     grp: str | None = None
     subject: str | int | None = None
     path: str | None = None  # the group's org path (narrows the people looked at)
+
+    @property
+    def solo(self) -> bool:
+        return self.subject is not None and self.grp is not None
 
 
 def literal(value: str) -> str:
@@ -119,6 +131,10 @@ class Builder:
     def needs_units(self) -> bool:
         return self.rule.subject == "org" or self.rule.within is not None
 
+    def uses_units(self, restrict: Restrict | None) -> bool:
+        """Whether the statement reads the unit table (a solo update never does)."""
+        return self.needs_units and not (restrict is not None and restrict.solo)
+
     # -- parts -------------------------------------------------------------------------------
 
     def units_sql(self) -> list[str]:
@@ -138,15 +154,20 @@ class Builder:
 
     def subjects(self, restrict: Restrict | None) -> Sql:
         pg = self.pg
-        grp = "COALESCE(u.grp, '')" if self.needs_units else "''"
+        solo = restrict is not None and restrict.solo
+        grp: Sql | str = "COALESCE(u.grp, '')" if self.needs_units else "''"
         join = f"LEFT JOIN {UNITS} u ON u.unit = {{unit}} " if self.needs_units else ""
+        if solo:
+            assert restrict is not None and restrict.grp is not None
+            grp, join = Sql(pg, P(restrict.grp, "text")), ""
         if self.rule.subject == "user":
             roles = self.rule.platform_roles or ["-"]
             collate = ' COLLATE "C"' if pg else ""
             sql = Sql(
                 pg,
                 "subj AS (SELECT x.user_id AS subject, x.org_unit_id AS org, x.path AS org_path, ",
-                f"{grp} AS grp FROM (SELECT g.user_id, g.org_unit_id, o.path, ROW_NUMBER() OVER "
+                grp,
+                " AS grp FROM (SELECT g.user_id, g.org_unit_id, o.path, ROW_NUMBER() OVER "
                 f"(PARTITION BY g.user_id ORDER BY length(o.path) DESC, o.path{collate}) AS rn "
                 'FROM "yidi_grant" g JOIN "yidi_org_unit" o ON o.id = g.org_unit_id '
                 'JOIN "yidi_user" usr ON usr.id = g.user_id WHERE usr.active AND g.role IN (',
@@ -168,14 +189,15 @@ class Builder:
             sql = Sql(
                 pg,
                 "subj AS (SELECT o.id AS subject, o.id AS org, o.path AS org_path, ",
-                f'{grp} AS grp FROM "yidi_org_unit" o ',
+                grp,
+                ' AS grp FROM "yidi_org_unit" o ',
                 join.format(unit="o.id"),
                 "WHERE 1 = 1",
             )
             if self.rule.kind:
                 sql.add(" AND o.kind = ", P(self.rule.kind, "text"))
             subject = "o.id"
-        if restrict is not None and restrict.grp is not None:
+        if restrict is not None and restrict.grp is not None and not solo:
             sql.add(f" AND {grp} = ", P(restrict.grp, "text"))
         if restrict is not None and restrict.subject is not None:
             if self.rule.subject == "user":
@@ -191,12 +213,30 @@ class Builder:
         link = column_sql(entity, items[0].subject_field, self.dialect)
         dates = list(dict.fromkeys(i.date_field for i in items))
         shared = len(dates) == 1
-        if self.rule.subject == "user":
+        solo = restrict is not None and restrict.solo
+        head: Sql | str
+        if solo and self.rule.subject == "user":
+            assert restrict is not None
+            subject = link
+            head = Sql(
+                pg, f"FROM {quote(table.name)} WHERE {link} = ", P(int(restrict.subject), "bigint")
+            )
+        elif solo:
+            assert restrict is not None
+            mine = [u for u, s, _ in self.units if s == str(restrict.subject)] or ["-"]
+            subject = "subject"
+            head = Sql(pg, f"FROM {quote(table.name)} WHERE {link} IN (")
+            head.join([Sql(pg, P(u, "text")) for u in mine], ", ").add(")")
+        elif self.rule.subject == "user":
             subject, head = link, f"FROM {quote(table.name)} WHERE {link} IS NOT NULL"
         else:
             subject = "u.subj"
             head = f"FROM {quote(table.name)} JOIN {UNITS} u ON u.unit = {link} WHERE u.subj <> ''"
-        sql = Sql(pg, f"src{n} AS (SELECT {subject} AS subject")
+        if solo and self.rule.subject == "org":
+            assert restrict is not None
+            sql = Sql(pg, f"src{n} AS (SELECT ", P(str(restrict.subject), "text"), " AS subject")
+        else:
+            sql = Sql(pg, f"src{n} AS (SELECT {subject} AS subject")
         for item in items:
             tests: list[Sql | str] = []
             if item.where is not None:
@@ -213,10 +253,12 @@ class Builder:
                 sql.add(f" THEN {amount} ELSE 0 END) AS {self.col[item.id]}")
             else:
                 sql.add(f", SUM({amount}) AS {self.col[item.id]}")
-        sql.add(f" {head} AND (")
+        sql.add(" ", head, " AND (")
         ranges: list[Sql | str] = [Sql(pg, "(", self.range_of(entity, d), ")") for d in dates]
         sql.join(ranges, " OR ").add(")")
-        if restrict is not None:
+        if solo and self.rule.subject == "org":
+            return sql.add(")")  # one subject: a single aggregate row
+        if restrict is not None and not solo:
             sql.add(f" AND {subject} IN (SELECT subject FROM subj)")
         return sql.add(f" GROUP BY {subject})")
 
@@ -305,7 +347,11 @@ class Builder:
         rule = self.rule
         score = "total" if rule.score == "total" else self.index_col[rule.score]
         rank = "DENSE_RANK()" if rule.ties == "dense" else "RANK()"
-        rnk = f"{rank} OVER (PARTITION BY grp ORDER BY {score} DESC)" if rule.ranked else "NULL"
+        rnk = (
+            f"{rank} OVER (PARTITION BY grp ORDER BY {score} DESC)"
+            if rule.ranked
+            else "CAST(NULL AS INTEGER)"
+        )
         return f"rk AS (SELECT {source}.*, {score} AS score, {rnk} AS rnk FROM {source})"
 
     def band(self) -> str:
@@ -358,3 +404,79 @@ class Builder:
             last = "fin"
         ctes.append(self.ranked(last))
         return Sql(pg, "WITH ").join(ctes, ", ").add(" ", self.final(period))
+
+    # -- re-ranking a group from its stored rows ------------------------------------------
+
+    def stored(self, period: str, grp: str, path: str | None) -> Sql:
+        """``pts`` from ``yidi_score``: each subject of the group (its total row) with the
+        points of its stored item rows (an item without a row scored 0) and the ids of its
+        total and index rows. One pass over the group's rows: an index range per item key
+        on (rule, period, item, org_path)."""
+        pg = self.pg
+        parts = [
+            f"COALESCE(SUM(CASE WHEN item = {literal(item.id)} THEN points END), "
+            f"{self.num(0)}) AS p_{self.col[item.id]}"
+            for item in self.items
+        ]
+        parts.append(f"MAX(CASE WHEN item = '{TOTAL}' THEN id END) AS id_total")
+        parts += [
+            f"MAX(CASE WHEN item = {literal(index_key(x))} THEN id END) AS id_{c}"
+            for x, c in self.index_col.items()
+        ]
+        wanted = [TOTAL, *(item.id for item in self.items), *map(index_key, self.index_col)]
+        keys = ", ".join(literal(k) for k in wanted)
+        sql = Sql(
+            pg,
+            "pts AS (SELECT subject, org, org_path, grp",
+            "".join(", " + part for part in parts),
+            ' FROM "yidi_score" WHERE "rule" = ',
+            P(self.rule.key, "text"),
+            ' AND "period" = ',
+            P(period, "text"),
+            f' AND "item" IN ({keys}) AND "grp" = ',
+            P(grp, "text"),
+        )
+        if path:
+            upper = path[:-1] + chr(ord(path[-1]) + 1)
+            sql.add(' AND "org_path" >= ', P(path, "text"), ' AND "org_path" < ', P(upper, "text"))
+        return sql.add(
+            " GROUP BY subject, org, org_path, grp "
+            f"HAVING MAX(CASE WHEN item = '{TOTAL}' THEN 1 ELSE 0 END) = 1)"
+        )
+
+    def rerank(self, period: str, grp: str, path: str | None = None) -> Sql:
+        """Re-derive the total, indices, rank and band of every subject of group ``grp`` from
+        the stored item rows, updating (by primary key) only the rows whose figures change.
+        The same steps as the full statement (``tot`` … ``rk``) over the same stored points,
+        so the result equals a full recompute of the group."""
+        pg = self.pg
+        ctes: list[Sql | str] = [self.stored(period, grp, path), self.total()]
+        last = "tot"
+        if self.rescaled or self.rule.indices:
+            ctes += [self.normalised(), self.indices()]
+            last = "fin"
+        ctes.append(self.ranked(last))
+        text = "text" if pg else "TEXT"
+        rows = [
+            f"SELECT rk.id_total AS id, rk.total AS v, rk.score AS p, rk.rnk AS r, "
+            f"{self.band()} AS b FROM rk"
+        ]
+        rows += [
+            f"SELECT rk.id_{c}, rk.{c}, rk.{c}, CAST(NULL AS INTEGER), CAST(NULL AS {text}) "
+            f"FROM rk WHERE rk.id_{c} IS NOT NULL"
+            for c in self.index_col.values()
+        ]
+        ctes.append(f"nv AS ({' UNION ALL '.join(rows)})")
+        differs = "IS DISTINCT FROM" if pg else "IS NOT"
+        changed = " OR ".join(
+            f'"yidi_score"."{c}" {differs} nv.{n}'
+            for c, n in (("value", "v"), ("points", "p"), ("rank", "r"), ("band", "b"))
+        )
+        return (
+            Sql(pg, "WITH ")
+            .join(ctes, ", ")
+            .add(
+                ' UPDATE "yidi_score" SET "value" = nv.v, "points" = nv.p, "rank" = nv.r, '
+                f'"band" = nv.b FROM nv WHERE "yidi_score"."id" = nv.id AND ({changed})'
+            )
+        )

@@ -33,6 +33,8 @@ COLUMNS = (
     "rank",
     "band",
 )
+#: a ranking group's rows (a write re-ranks the group from them)
+GROUP_INDEX = ("rule", "period", "grp", "item")
 
 
 class Score(Model):
@@ -51,7 +53,11 @@ class Score(Model):
 
     class Meta:
         table = "yidi_score"
-        indexes = (("rule", "period", "subject"), ("rule", "period", "item", "org_path"))
+        indexes = (
+            ("rule", "period", "subject"),
+            ("rule", "period", "item", "org_path"),
+            GROUP_INDEX,
+        )
 
 
 class PublishedScore(Model):
@@ -89,3 +95,14 @@ class ScoreRun(Model):
 __models__ = [Score, PublishedScore, ScoreRun]
 
 register_models(__name__)
+
+
+def group_index_sql() -> str:
+    """The group index, for a database whose score table predates it (the name is the one
+    Tortoise gives it when it creates the table, so it is never made twice)."""
+    from tortoise.backends.base.schema_generator import BaseSchemaGenerator
+
+    hashed = BaseSchemaGenerator._make_hash("yidi_score", *GROUP_INDEX, length=6)
+    name = f"idx_yidi_score_rule_{hashed}"  # Tortoise's _get_index_name
+    columns = ", ".join(f'"{c}"' for c in GROUP_INDEX)
+    return f'CREATE INDEX IF NOT EXISTS "{name}" ON "yidi_score" ({columns})'

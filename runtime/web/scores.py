@@ -155,7 +155,7 @@ async def rule_page(request: Request) -> Response:
     await scorer.ensure(rule.key, period)
     rows = await scorer.totals(rule.key, period, paths=[deployment.org_path(unit)], limit=500)
     names = await subject_names(request, rule, [r["subject"] for r in rows])
-    runs = await scorer.runs(rule.key)
+    runs = await publishers(request, await scorer.runs(rule.key))
     base = f"/scores/{rule.scenario}/{rule.id}"
     children = [
         {"label": unit_name(deployment, u.id, locale), "url": f"{base}?period={period}&org={u.id}"}
@@ -181,6 +181,22 @@ async def rule_page(request: Request) -> Response:
             "group_url": f"{base}/o/{unit}?period={period}",
         },
     )
+
+
+async def publishers(request: Request, runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Runs with ``publisher``: who published (a user's name, or the system's label)."""
+    ids = [int(r["published_by"]) for r in runs if r.get("published_by") is not None]
+    names = (await request.app.state.store.labels(users=ids)).users if ids else {}
+    system = t("score_published_by_system", request.state.locale)
+    return [
+        dict(
+            r,
+            publisher=names.get(int(r["published_by"]), f"#{r['published_by']}")
+            if r.get("published_by") is not None
+            else system,
+        )
+        for r in runs
+    ]
 
 
 def _period_choices(scorer: Scorer, rule: Rule, runs: list[dict[str, Any]]) -> list[str]:
@@ -296,7 +312,9 @@ async def publish(request: Request) -> Response:
         period = scorer.window(rule, form.get("period") or scorer.current(rule)).key
     except ScoringError as exc:
         raise HTTPException(400, str(exc)) from exc
-    await scorer.publish(rule.key, period, viewer.id)
+    from runtime.web.guard import client_ip
+
+    await scorer.publish(rule.key, period, viewer.id, ip=client_ip(request))
     return RedirectResponse(
         f"/scores/{rule.scenario}/{rule.id}?period={period}&done=published", status_code=303
     )

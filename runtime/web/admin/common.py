@@ -37,7 +37,7 @@ CHANGE_COLUMNS = ("table", "record_id", "action", "actor", "at", "ip", "before",
 USER_TABLE = "yidi_user"
 GRANT_TABLE = "yidi_grant"
 ORG_TABLE = "yidi_org_unit"  # its ids are text: Change.record_id is 0, the unit id is in note
-PLATFORM_TABLES = (USER_TABLE, GRANT_TABLE, ORG_TABLE)
+PLATFORM_TABLES = (USER_TABLE, GRANT_TABLE, ORG_TABLE, "yidi_score_run")  # + score publications
 ADMIN_LOCK = 7_310_580_023  # pg_advisory_xact_lock key: grant removals one at a time
 
 
