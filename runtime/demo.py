@@ -69,10 +69,22 @@ async def seed_users(deployment: Deployment, data_dir: Path) -> str | None:
     return password
 
 
+DAYS_BACK = 425  # demo records spread over the last 14 months (trends and quarters have shape)
+DEADLINE_WORDS = ("due", "deadline")
+
+
 def sample(
-    f: Field, rnd: random.Random, people: dict[str, list[int]], deployment: Deployment, n: int
+    f: Field,
+    rnd: random.Random,
+    people: dict[str, list[int]],
+    deployment: Deployment,
+    n: int,
+    org: str | None = None,
 ) -> Any:
     kind = f.type
+    examples = f.spec.get("examples")
+    if kind in ("text", "longtext") and examples:
+        return examples[n % len(examples)]
     if kind == "text":
         return (
             PHRASES[n % len(PHRASES)]
@@ -91,19 +103,17 @@ def sample(
     if kind == "rating":
         return rnd.randint(1, int(f.spec.get("max") or 5))
     if kind == "date":
-        return dt.date.today() + dt.timedelta(days=rnd.randint(-60, 90))
+        if any(word in f.id for word in DEADLINE_WORDS):  # a deadline: mostly ahead
+            return dt.date.today() + dt.timedelta(days=rnd.randint(-30, 90))
+        return dt.date.today() - dt.timedelta(days=rnd.randint(0, DAYS_BACK))
     if kind == "datetime":
-        return dt.datetime.now(dt.UTC) - dt.timedelta(hours=rnd.randint(0, 2000))
+        return dt.datetime.now(dt.UTC) - dt.timedelta(hours=rnd.randint(0, DAYS_BACK * 24))
     if kind == "bool":
         return rnd.random() < 0.5
     if kind == "phone":
         return f"13{rnd.randint(100000000, 999999999)}"
     if kind == "org":
-        units = [
-            u.id
-            for u in deployment.org.values()
-            if not f.spec.get("kind") or u.kind == f.spec["kind"]
-        ]
+        units = nearby_units(deployment, org, f.spec.get("kind"))
         if not units:
             return None
         return rnd.sample(units, k=min(2, len(units))) if f.multiple else rnd.choice(units)
@@ -115,6 +125,23 @@ def sample(
             return None
         return rnd.sample(pool, k=min(2, len(pool))) if f.multiple else rnd.choice(pool)
     return None
+
+
+def nearby_units(deployment: Deployment, org: str | None, kind: str | None) -> list[str]:
+    """Units of ``kind`` at the record's own level: those under the nearest unit above
+    ``org`` that has any as its direct children (a Lucheng record gets Lucheng's
+    departments); any unit of the kind when none is found."""
+    current = deployment.org.get(org) if org else None
+    while current is not None:
+        found = [
+            u.id
+            for u in deployment.org.values()
+            if u.parent == current.id and (not kind or u.kind == kind)
+        ]
+        if found:
+            return found
+        current = deployment.org.get(current.parent) if current.parent else None
+    return [u.id for u in deployment.org.values() if not kind or u.kind == kind]
 
 
 async def seed_records(store: Any, deployment: Deployment, count: int) -> int:
@@ -162,17 +189,18 @@ async def _records(
     if not owners:
         return 0
     states = list(entity.workflow.states) if entity.workflow else [None]
+    table = store.table(entity).name
     for n in range(count):
         owner, org = owners[n % len(owners)]
         values = {
-            fid: sample(f, rnd, people, deployment, n)
+            fid: sample(f, rnd, people, deployment, n, org)
             for fid, f in entity.fields.items()
             if f.editable
             and f.type not in ("file", "image", "audio", "video", "children", "ref", "location")
         }
         if "rating" in values and entity.workflow:
             values["rating"] = None
-        await store.create(
+        made = await store.create(
             entity,
             {k: v for k, v in values.items() if v is not None},
             actor=owner,
@@ -180,4 +208,22 @@ async def _records(
             state=states[n % len(states)],
             ip=None,
         )
+        await _backdate(store, table, made["id"], rnd)
     return count
+
+
+async def _backdate(store: Any, table: str, record_id: int, rnd: random.Random) -> None:
+    """Place a demo record's creation within the last 14 months (scores by created_at and
+    monthly trends then spread like real use)."""
+    from runtime.storage.columns import encode
+
+    moment = dt.datetime.now(dt.UTC) - dt.timedelta(
+        days=rnd.randint(0, DAYS_BACK), seconds=rnd.randint(0, 86399)
+    )
+    value = encode("datetime", moment, store.pg)
+    marks = ("$1", "$2", "$3") if store.pg else ("?", "?", "?")
+    await store.db().execute_query(
+        f'UPDATE "{table}" SET "created_at" = {marks[0]}, "updated_at" = {marks[1]} '
+        f'WHERE "id" = {marks[2]}',
+        [value, value, int(record_id)],
+    )

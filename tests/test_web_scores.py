@@ -81,7 +81,13 @@ def test_archive_publication_and_an_accepted_appeal(site: tuple[TestClient, Path
     # an appeal: filed by the deputy, accepted by the staff, counted at once
     filed = deputy.post(
         "/s/performance/f/correction",
-        {"item": "meetings", "happened_on": day, "requested": "4", "reason": "三月会议漏记"},
+        {
+            "summary": "三月会议未计分",
+            "item": "meetings",
+            "happened_on": day,
+            "requested": "4",
+            "reason": "三月会议漏记",
+        },
     )
     assert filed.status_code == 303, filed.text[:500]
     staff = as_("lc_staff")

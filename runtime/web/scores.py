@@ -380,7 +380,12 @@ async def subject_archive(request: Request) -> Response:
         raise HTTPException(404, "not found")
     units = managed(request, rule)
     is_manager = any(place.startswith(deployment.org_path(u)) for u in units)
-    if not is_manager and own_subject(request, rule) != subject:
+    # the roles of a dashboard whose ranking card lists this rule read the archives behind
+    # its rows (live, as the card shows them) within their subtrees, and manage nothing
+    reader = is_manager or any(
+        place.startswith(deployment.org_path(u)) for u in ranking_readers(request, rule)
+    )
+    if not reader and own_subject(request, rule) != subject:
         raise HTTPException(404, "not found")
     scorer = scorer_of(request)
     locale = request.state.locale
@@ -388,7 +393,7 @@ async def subject_archive(request: Request) -> Response:
     runs = await scorer.runs(rule.key)
     choices = sorted(
         set(published)
-        | ({scorer.current(rule)} | {r["period"] for r in runs} if is_manager else set()),
+        | ({scorer.current(rule)} | {r["period"] for r in runs} if reader else set()),
         reverse=True,
     )
     period = request.query_params.get("period") or (choices[0] if choices else None)
@@ -397,7 +402,7 @@ async def subject_archive(request: Request) -> Response:
             period = scorer.window(rule, period).key
         except ScoringError as exc:
             raise HTTPException(400, str(exc)) from exc
-    live = is_manager and request.query_params.get("view") != "published"
+    live = reader and request.query_params.get("view") != "published"
     sections: list[dict[str, Any]] = []
     head: dict[str, Any] | None = None
     if period is not None and (live or period in published):
@@ -466,7 +471,7 @@ async def subject_archive(request: Request) -> Response:
             "periods": choices,
             "published": set(published),
             "live": live,
-            "manager": is_manager,
+            "manager": reader,  # may switch between live and published
             "head": head,
             "sections": sections,
             "base": f"/scores/{rule.scenario}/{rule.id}",
@@ -476,6 +481,21 @@ async def subject_archive(request: Request) -> Response:
             else None,
         },
     )
+
+
+def ranking_readers(request: Request, rule: Rule) -> list[str]:
+    """The units where the viewer may open a dashboard with a ranking card of ``rule``."""
+    from runtime.web.dashboards import allowed_units, dashboards_of
+
+    out: list[str] = []
+    for dash in dashboards_of(request).values():
+        if dash.scenario != rule.scenario:
+            continue
+        if any(
+            c.type == "ranking" and c.spec.get("scoring") == rule.id for c in dash.cards.values()
+        ):
+            out += allowed_units(request, dash)
+    return out
 
 
 def _item_rule(item: Any, locale: str) -> str:
