@@ -97,12 +97,13 @@ class Scorer:
             out.append((unit, subj, grp))
         return out
 
-    def builder(self, rule: Rule, window: Period) -> Builder:
+    def builder(self, rule: Rule, window: Period, *, solo: bool = False) -> Builder:
+        """The statement builder; ``solo``: for one subject's update, where a deputy rule
+        needs no unit table (the org tree is walked only for station rules)."""
         today = self.today()
         ctx = Context(now=self.now(), today=today)
-        return Builder(
-            self.store.pg, rule, self.store.table, window, self.tz, self.units(rule), ctx
-        )
+        units = [] if solo and rule.subject == "user" else self.units(rule)
+        return Builder(self.store.pg, rule, self.store.table, window, self.tz, units, ctx)
 
     # -- computing ------------------------------------------------------------------------
 
@@ -164,7 +165,7 @@ class Scorer:
         stored rows when the rule's scores depend on one another; one transaction."""
         rule = self.rule(key)
         window = self.window(rule, period)
-        builder = self.builder(rule, window)
+        builder = self.builder(rule, window, solo=True)
         pg = self.store.pg
         groups: dict[str, str | None] = {}
         async with in_transaction(self.store.connection_name) as conn:
