@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -58,6 +59,10 @@ def test_handlers_reach_the_store(db_url: str, tmp_path: Path, style: str) -> No
     with TestClient(app) as client:
         assert client.post("/").json() == {"id": 1, "changes": 1}
         assert client.post("/").json() == {"id": 2, "changes": 1}
+    for _ in range(100):  # threads of earlier tests may still be winding down
+        if threading.active_count() <= threads:
+            break
+        time.sleep(0.02)
     assert threading.active_count() <= threads  # the aiosqlite thread is gone
 
 
