@@ -65,3 +65,24 @@ def test_a_taken_value_is_a_field_message_in_the_form_and_the_api(
     assert patch.status_code == 409 and patch.json()["error"]["code"] == "taken"
     mine = deputy.get("/s/suggestions/v/mine").text
     assert mine.count("关于路灯的建议") == 1 and "另一条" in mine
+
+
+def test_a_taken_value_on_the_edit_page_is_a_field_message(
+    site: tuple[TestClient, Path],
+) -> None:
+    deputy = Browser(*site).login("deputy_li")
+    deputy.get(NEW)
+    ids = []
+    for title in ("第一条唯一标题", "第二条唯一标题"):
+        made = deputy.post(NEW, {"title": title, "category": "教育", "body": BODY})
+        assert made.status_code == 303, made.text
+        ids.append(int(re.search(r"/(\d+)\?", made.headers["location"]).group(1)))  # type: ignore[union-attr]
+    staff = Browser(*site).login("lc_staff")
+    edit = f"/s/suggestions/r/suggestion/{ids[1]}/edit"
+    version = re.search(r'name="_version" value="(\d+)"', staff.get(edit).text)
+    assert version
+    fields = {"title": "第一条唯一标题", "category": "教育", "body": BODY}
+    clash = staff.post(edit, {**fields, "_version": version.group(1)})
+    assert clash.status_code == 422
+    assert re.search(r'id="e-title" role="alert">已有记录使用了这个值', clash.text)
+    assert "第二条唯一标题" in staff.get(f"/s/suggestions/r/suggestion/{ids[1]}").text

@@ -11,6 +11,7 @@ from starlette.responses import RedirectResponse, Response
 from runtime.access import Viewer
 from runtime.model import Entity, text
 from runtime.storage.records import Conflict
+from runtime.storage.result import Taken
 from runtime.web import formdata
 from runtime.web.display import show, system_text
 from runtime.web.fieldviews import field_state
@@ -344,6 +345,9 @@ async def edit_submit(request: Request) -> Response:
             expected_version=int(version) if version.isdigit() else -1,
             ip=client_ip(request),
         )
+    except Taken as taken:
+        sub.errors.update({fid: t("taken", locale) for fid in taken.fields})
+        return await render_edit(request, entity, draft, sub, status=422)
     except Conflict as conflict:
         who = (
             (await store.labels(users={conflict.by})).get("user", {}).get(conflict.by)
