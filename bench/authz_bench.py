@@ -20,7 +20,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from pgdb import fresh_database  # noqa: E402
 
 from runtime.access import Access, Scope  # noqa: E402
 from runtime.authz import entity_object, form_object, view_object  # noqa: E402
@@ -312,20 +313,7 @@ def main() -> None:
         ]
         pages = [("SQLite", page_costs(manifest, tmp / "sqlite", sqlite_url, people))]
         if args.pg:
-            import asyncpg
-
-            name = f"yidi_bench_{uuid.uuid4().hex[:8]}"
-
-            async def admin(sql: str) -> None:
-                conn = await asyncpg.connect(args.pg)
-                try:
-                    await conn.execute(sql)
-                finally:
-                    await conn.close()
-
-            asyncio.run(admin(f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8'"))
-            try:
-                url = args.pg.rsplit("/", 1)[0] + "/" + name
+            with fresh_database(args.pg) as url:
                 results.append(
                     (
                         "PostgreSQL",
@@ -333,8 +321,6 @@ def main() -> None:
                     )
                 )
                 pages.append(("PostgreSQL", page_costs(manifest, tmp / "pg", url, people)))
-            finally:
-                asyncio.run(admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         print(
             f"list query (staff view, category filter, page of 20 + bounded count), {args.records:,} records, "
             "median over 30 county staff:"

@@ -27,18 +27,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from pgdb import fresh_database  # noqa: E402
 from starlette.testclient import TestClient  # noqa: E402
 
 from runtime.deployment import load_deployment  # noqa: E402
@@ -377,30 +378,14 @@ def dashboard_part(url: str, data_dir: Path, repeat: int) -> dict[str, float]:
 
 
 def run(kind: str, args: argparse.Namespace) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         data_dir = Path(tmp)
         if kind == "postgres":
-            import asyncpg
-
-            name = f"yidi_bench_{uuid.uuid4().hex[:8]}"
-
-            async def admin(sql: str) -> None:
-                conn = await asyncpg.connect(args.pg)
-                try:
-                    await conn.execute(sql)
-                finally:
-                    await conn.close()
-
-            asyncio.run(admin(f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8'"))
-            url = args.pg.rsplit("/", 1)[0] + "/" + name
+            url = stack.enter_context(fresh_database(args.pg))
         else:
             url = f"sqlite://{data_dir / 'bench.sqlite3'}"
-        try:
-            got = asyncio.run(scores_part(url, data_dir, args))
-            pages = dashboard_part(url, data_dir, args.repeat)
-        finally:
-            if kind == "postgres":
-                asyncio.run(admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        got = asyncio.run(scores_part(url, data_dir, args))
+        pages = dashboard_part(url, data_dir, args.repeat)
     ratio = got["engine"] / got["hand"] if got["hand"] else float("nan")
     print(
         f"\n{kind}: {got['deputies']:,} deputies, {got['events']:,} events (generated in {got['generate']:.1f} s)"

@@ -20,18 +20,18 @@ Times are medians of ``--repeat`` runs.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import re
 import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from pgdb import fresh_database  # noqa: E402
 
 from tests.webkit import Browser, make_client  # noqa: E402
 
@@ -282,22 +282,8 @@ def main() -> None:
     args = parser.parse_args()
     results = [run("SQLite", None, args)]
     if args.pg:
-        import asyncpg
-
-        name = f"yidi_bench_{uuid.uuid4().hex[:8]}"
-
-        async def admin(sql: str) -> None:
-            conn = await asyncpg.connect(args.pg)
-            try:
-                await conn.execute(sql)
-            finally:
-                await conn.close()
-
-        asyncio.run(admin(f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8'"))
-        try:
-            results.append(run("PostgreSQL", args.pg.rsplit("/", 1)[0] + "/" + name, args))
-        finally:
-            asyncio.run(admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        with fresh_database(args.pg) as url:
+            results.append(run("PostgreSQL", url, args))
     print(f"transitions per second, {args.moves} records each (engine) / fewer over HTTP")
     print(
         f"{'database':<12}{'update/s':>10}{'reject/s':>10}{'ratio':>7}{'accept/s':>10}{'ratio':>7}"
