@@ -182,3 +182,29 @@ def test_no_webhook_declared_means_no_outbox(site: TestClient) -> None:
     assert "webhook" not in site.app.state.deployment.data  # type: ignore[attr-defined]
     run(site, _submit, site.app.state)  # type: ignore[attr-defined]
     assert outbox(site) == []
+
+
+def test_a_batch_is_posted_together_so_a_slow_endpoint_holds_it_once(
+    site: TestClient, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The endpoint answers only when two posts are in flight at once (a barrier of two):
+    posted one after another, both would wait out the barrier and fail."""
+    monkeypatch.setenv(SECRET_ENV, SECRET)
+    barrier = threading.Barrier(2, timeout=3)
+    with Receiver(fail_first=0) as receiver:
+        handler = receiver.server.RequestHandlerClass
+        plain = handler.do_POST  # type: ignore[attr-defined]
+
+        def together(self: Any) -> None:
+            try:
+                barrier.wait()
+            except threading.BrokenBarrierError:
+                receiver.fail_first = 10**6  # answered alone: fail it
+            plain(self)
+
+        handler.do_POST = together  # type: ignore[attr-defined]
+        site.app.state.deployment.data["webhook"] = {"url": receiver.url, "secret_env": SECRET_ENV}  # type: ignore[attr-defined]
+        run(site, _submit, site.app.state)  # type: ignore[attr-defined]
+        run(site, _submit, site.app.state)  # type: ignore[attr-defined]
+        at(site, clock, clock.now)
+    assert [row["status"] for row in outbox(site)] == ["delivered", "delivered"]

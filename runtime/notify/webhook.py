@@ -183,8 +183,10 @@ async def deliver_due(app_state: Any, now: dt.datetime, owner: str) -> int:
     pg = store.pg
     most = int(cfg.get("attempts") or ATTEMPTS)
     delivered = 0
-    for row in await claim(app_state, now, owner):
-        status, error = await _attempt(cfg, row)
+    rows = await claim(app_state, now, owner)
+    # the posts of a batch go out together: a hanging endpoint costs one timeout, not one per message
+    outcomes = await asyncio.gather(*(_attempt(cfg, row) for row in rows))
+    for row, (status, error) in zip(rows, outcomes, strict=True):
         attempts = int(row["attempts"])
         sql = Sql(pg, f'UPDATE "{TABLE}" SET "last_status" = ', P(status))
         sql.add(', "last_error" = ', P(error[:2000] if error else None))
