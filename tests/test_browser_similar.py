@@ -42,3 +42,33 @@ def test_similar_titles_appear_while_typing(server: tuple[str, str]) -> None:  #
             expect(page.locator("#e-title")).to_have_text("")
         finally:
             browser.close()
+
+
+def test_the_list_search_narrows_while_typing(server: tuple[str, str]) -> None:  # noqa: F811
+    from playwright.sync_api import expect, sync_playwright
+
+    url, password = server
+    expect.set_options(timeout=20_000)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        try:
+            page = browser.new_context(locale="zh-CN").new_page()
+            sign_in(page, url, "deputy_li", password)
+            page.goto(url + "/s/suggestions/f/new")
+            page.fill("#i-title", "关于修缮五马街老城墙的建议")
+            page.select_option("#i-category", "其他")
+            page.fill("#i-body", BODY)
+            page.click("button.primary")
+            expect(page.locator("main .badge")).to_contain_text("初审")
+            page.goto(url + "/s/suggestions/v/mine")
+            page.evaluate("window.__kept = true")
+            page.focus("input[type=search]")
+            page.keyboard.insert_text("老城墙")  # as an input method commits: no key events
+            expect(page.locator("#results tbody tr")).to_have_count(1)
+            expect(page.locator("#results tbody tr")).to_contain_text("老城墙")
+            assert page.evaluate("window.__kept") is True  # updated in place by htmx
+        finally:
+            browser.close()
