@@ -199,7 +199,18 @@ async def _records(
             and f.type not in ("file", "image", "audio", "video", "children", "ref", "location")
         }
         if "rating" in values and entity.workflow:
-            values["rating"] = None
+            # a rating, and what is asked with it, comes from the deputy later in the workflow
+            for tr in entity.workflow.transitions.values():
+                if "rating" in (tr.spec.get("form") or []):
+                    values.update({fid: None for fid in tr.spec["form"]})
+        for fid, f in entity.fields.items():  # 协办 units are others than the 主办 unit
+            if f.multiple and isinstance(values.get(fid), list):
+                taken = {
+                    values.get(g)
+                    for g, other in entity.fields.items()
+                    if other.type == f.type and not other.multiple
+                }
+                values[fid] = [v for v in values[fid] if v not in taken] or None
         made = await store.create(
             entity,
             {k: v for k, v in values.items() if v is not None},

@@ -93,6 +93,10 @@ def test_titles_departments_and_dates_look_real(site: tuple[TestClient, Path]) -
                 assert county(client, unit) == home, (r["org"], unit)
                 checked += 1
     assert checked > RECORDS // 2
+    for r in records(client, "suggestions.suggestion"):
+        assert r.get("lead") not in (r.get("co") or []), r  # 协办 are other departments
+        if r.get("rating") is None:
+            assert r.get("rating_comment") is None, r  # no comment on a rating not given
     # dates over the past 12–15 months: many months, nothing in the future
     held = [r["held_on"] for r in records(client, "performance.duty")]
     assert all(oldest <= d <= today for d in held)
