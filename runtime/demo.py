@@ -17,6 +17,7 @@ from typing import Any
 
 from runtime.deployment import Deployment
 from runtime.model import Entity, Field
+from runtime.orgs import nearby_units
 
 PHRASES = [
     "关于加快老旧小区加装电梯的建议",
@@ -125,23 +126,6 @@ def sample(
             return None
         return rnd.sample(pool, k=min(2, len(pool))) if f.multiple else rnd.choice(pool)
     return None
-
-
-def nearby_units(deployment: Deployment, org: str | None, kind: str | None) -> list[str]:
-    """Units of ``kind`` at the record's own level: those under the nearest unit above
-    ``org`` that has any as its direct children (a Lucheng record gets Lucheng's
-    departments); any unit of the kind when none is found."""
-    current = deployment.org.get(org) if org else None
-    while current is not None:
-        found = [
-            u.id
-            for u in deployment.org.values()
-            if u.parent == current.id and (not kind or u.kind == kind)
-        ]
-        if found:
-            return found
-        current = deployment.org.get(current.parent) if current.parent else None
-    return [u.id for u in deployment.org.values() if not kind or u.kind == kind]
 
 
 async def seed_records(store: Any, deployment: Deployment, count: int) -> int:

@@ -163,3 +163,20 @@ def find_unit(deployment: Deployment, value: str) -> tuple[str | None, int]:
         and folded in {text(u.label, "zh").strip().casefold(), text(u.label, "en").casefold()}
     ]
     return (found[0] if len(found) == 1 else None), len(found)
+
+
+def nearby_units(deployment: Deployment, org: str | None, kind: str | None) -> list[str]:
+    """Units of ``kind`` at the record's own level: those under the nearest unit above
+    ``org`` that has any as its direct children (a Lucheng record gets Lucheng's
+    departments); any unit of the kind when none is found."""
+    current = deployment.org.get(org) if org else None
+    while current is not None:
+        found = [
+            u.id
+            for u in deployment.org.values()
+            if u.parent == current.id and (not kind or u.kind == kind)
+        ]
+        if found:
+            return found
+        current = deployment.org.get(current.parent) if current.parent else None
+    return [u.id for u in deployment.org.values() if not kind or u.kind == kind]

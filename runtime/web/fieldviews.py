@@ -32,10 +32,20 @@ async def user_choices(request: Request, entity: Entity, f: Field) -> list[tuple
     return [(str(i), str(n)) for i, n in rows]
 
 
-def org_choices(request: Request, f: Field, locale: str) -> list[tuple[str, str]]:
-    kind = f.spec.get("kind")
-    units = request.app.state.deployment.org.values()
-    return [(u.id, text(u.label, locale)) for u in units if not kind or u.kind == kind]
+def org_choices(
+    request: Request, f: Field, locale: str, value: Any = None
+) -> list[tuple[str, str]]:
+    """The units an org field offers: those of its kind at the viewer's own level (a Lucheng
+    staff member picks Lucheng's departments), plus whatever the field already holds."""
+    from runtime.orgs import nearby_units
+    from runtime.web.guard import viewer_of
+
+    deployment = request.app.state.deployment
+    viewer = viewer_of(request)
+    wanted = nearby_units(deployment, None if viewer.anonymous else viewer.org, f.spec.get("kind"))
+    held = value if isinstance(value, list) else [value]
+    wanted += [v for v in held if isinstance(v, str) and v in deployment.org and v not in wanted]
+    return [(u, text(deployment.org[u].label, locale)) for u in wanted]
 
 
 async def field_state(
@@ -56,7 +66,7 @@ async def field_state(
     if f.type in ("choice", "multichoice"):
         options = list(option_labels(f, locale).items())
     elif f.type == "org":
-        options = org_choices(request, f, locale)
+        options = org_choices(request, f, locale, value)
     elif f.type == "user":
         options = await user_choices(request, entity, f)
     if raw is not None:
