@@ -80,8 +80,9 @@ def assignee_text(app_state: Any, task: Task, names: Mapping[int, str], locale: 
 
 
 async def _load(
-    app_state: Any, task_id: int, viewer: Viewer, locale: str
+    app_state: Any, task_id: int, viewer: Viewer, locale: str, mode: str | None = None
 ) -> tuple[Task | None, Entity | None, Result | None]:
+    """The open task the viewer is an assignee of (of ``mode``, when given), or why not."""
     task = await Task.get_or_none(id=int(task_id))
     if task is None:
         return None, None, Result.fail(404, "not_found", t("not_found", locale))
@@ -92,6 +93,8 @@ async def _load(
         return None, None, Result.fail(403, "forbidden", t("wf_not_allowed", locale))
     if task.status != OPEN:
         return None, None, await _closed(app_state, task, locale)
+    if mode is not None and task.mode != mode:
+        return None, None, Result.fail(403, "forbidden", t("wf_not_allowed", locale))
     return task, ent, None
 
 
@@ -163,12 +166,10 @@ async def reply(
     locale: str = "zh",
 ) -> Result:
     """An assignee of a parallel task replies with the task's fields (answer, reply letter…)."""
-    task, ent, refused = await _load(app_state, task_id, viewer, locale)
+    task, ent, refused = await _load(app_state, task_id, viewer, locale, "parallel")
     if refused is not None:
         return refused
     assert task is not None and ent is not None
-    if task.mode != "parallel":
-        return Result.fail(403, "forbidden", t("wf_not_allowed", locale))
     tent = task_entity(ent, task.state)
     ids = list(tent.fields)
     kept = {k: list(v) for k, v in (files or {}).items() if k in tent.fields}
@@ -226,12 +227,10 @@ async def decide(
     locale: str = "zh",
 ) -> Result:
     """An approver of a countersign approves, or rejects (with a reason)."""
-    task, ent, refused = await _load(app_state, task_id, viewer, locale)
+    task, ent, refused = await _load(app_state, task_id, viewer, locale, "countersign")
     if refused is not None:
         return refused
     assert task is not None and ent is not None
-    if task.mode != "countersign":
-        return Result.fail(403, "forbidden", t("wf_not_allowed", locale))
     note = (comment or "").strip()
     if not approve and not note:
         return Result.fail(

@@ -37,7 +37,9 @@ COLUMNS = (
 GROUP_INDEX = ("rule", "period", "grp", "item")
 
 
-class Score(Model):
+class _ScoreRow(Model):
+    """The columns a live score and its published snapshot share."""
+
     id = fields.BigIntField(primary_key=True)
     rule = VarcharField(max_length=130)
     period = VarcharField(max_length=16)
@@ -52,6 +54,11 @@ class Score(Model):
     band = VarcharField(max_length=48, null=True)
 
     class Meta:
+        abstract = True
+
+
+class Score(_ScoreRow):
+    class Meta:
         table = "yidi_score"
         indexes = (
             ("rule", "period", "subject"),
@@ -60,20 +67,7 @@ class Score(Model):
         )
 
 
-class PublishedScore(Model):
-    id = fields.BigIntField(primary_key=True)
-    rule = VarcharField(max_length=130)
-    period = VarcharField(max_length=16)
-    subject = VarcharField(max_length=64)
-    org = VarcharField(max_length=64, null=True)
-    org_path = VarcharField(max_length=1000, null=True)
-    grp = VarcharField(max_length=64, null=True)
-    item = VarcharField(max_length=64)
-    value = fields.FloatField(null=True)
-    points = fields.FloatField(null=True)
-    rank = fields.IntField(null=True)
-    band = VarcharField(max_length=48, null=True)
-
+class PublishedScore(_ScoreRow):
     class Meta:
         table = "yidi_score_published"
         indexes = (("rule", "period", "subject"), ("rule", "period", "item", "org_path"))

@@ -35,9 +35,11 @@ from typing import Any
 from tortoise.transactions import in_transaction
 
 from runtime.storage.columns import decode, encode
+from runtime.storage.rowio import insert_rows
 from runtime.storage.sql import P, Sql
 from runtime.timers.due import OVERDUE, REMIND
 from runtime.timers.timers import (
+    COLUMNS,
     FAILED,
     FIRE,
     FIRED,
@@ -157,21 +159,6 @@ async def _notice(app_state: Any, row: dict[str, Any], owner: str, now: dt.datet
 async def _queue_fire(
     conn: Any, pg: bool, row: dict[str, Any], action: str, now: dt.datetime
 ) -> None:
-    names = (
-        "scenario",
-        "entity",
-        "record_id",
-        "task_id",
-        "state",
-        "kind",
-        "status",
-        "due_at",
-        "fire_at",
-        "action",
-        "attempts",
-        "created_at",
-        "mark",
-    )
     moment = encode("datetime", now, pg)
     values = [
         row["scenario"],
@@ -183,14 +170,13 @@ async def _queue_fire(
         PENDING,
         row["due_at"],
         moment,
+        None,  # before
+        encode("bool", False, pg),
         action,
         0,
         moment,
-        encode("bool", False, pg),
     ]
-    sql = Sql(pg, f'INSERT INTO "{TABLE}" (' + ", ".join(f'"{n}"' for n in names) + ") VALUES (")
-    sql.join([Sql(pg, P(v)) for v in values], ", ").add(")")
-    await conn.execute_query(*sql.render())
+    await insert_rows(conn, pg, TABLE, COLUMNS, [values])
 
 
 async def _escalate(app_state: Any, row: dict[str, Any], owner: str, now: dt.datetime) -> bool:
